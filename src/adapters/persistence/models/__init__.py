@@ -1,0 +1,37 @@
+"""Every table of the product; importing this package registers them all on `Base.metadata`."""
+
+from pywhatsapp.adapters.persistence.models.campaigns import CampaignRecipientRow, CampaignRow
+from pywhatsapp.adapters.persistence.models.channels import ChannelRow
+from pywhatsapp.adapters.persistence.models.contacts import (
+    AudienceMemberRow,
+    AudienceRow,
+    ContactRow,
+    GroupParticipantRow,
+    GroupRow,
+)
+from pywhatsapp.adapters.persistence.models.identity import MembershipRow, TenantRow, UserRow
+from pywhatsapp.adapters.persistence.models.messaging import ConversationRow, MessageRow, ReactionRow
+from pywhatsapp.adapters.persistence.models.sessions import KeyValueRow, WebSessionRow
+from pywhatsapp.adapters.persistence.models.templates import MessageTemplateRow
+from pywhatsapp.adapters.persistence.models.webhooks import WebhookLogRow
+
+__all__ = [
+    "AudienceMemberRow",
+    "AudienceRow",
+    "CampaignRecipientRow",
+    "CampaignRow",
+    "ChannelRow",
+    "ContactRow",
+    "ConversationRow",
+    "GroupParticipantRow",
+    "GroupRow",
+    "KeyValueRow",
+    "MembershipRow",
+    "MessageRow",
+    "MessageTemplateRow",
+    "ReactionRow",
+    "TenantRow",
+    "UserRow",
+    "WebSessionRow",
+    "WebhookLogRow",
+]

@@ -1,0 +1,75 @@
+"""One transaction on one AsyncSession, opened for one tenant (see `scoping.py`)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from pywhatsapp.adapters.persistence import models
+from pywhatsapp.adapters.persistence.repositories import SqlMemberships, SqlRecords, SqlTenants, SqlUsers
+from pywhatsapp.adapters.persistence.scoping import open_scope
+from pywhatsapp.domain.campaigns.campaign import Campaign
+from pywhatsapp.domain.channels.channel import Channel
+from pywhatsapp.domain.contacts.audience import Audience
+from pywhatsapp.domain.contacts.contact import Contact
+from pywhatsapp.domain.contacts.group import Group
+from pywhatsapp.domain.messaging.conversation import Conversation
+from pywhatsapp.domain.messaging.message import Message
+from pywhatsapp.domain.templates.template import MessageTemplate
+from pywhatsapp.domain.webhooks.webhook_log import WebhookLogEntry
+
+
+class SqlAlchemyUnitOfWork:
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], tenant_id: UUID | None, *, all_tenants: bool
+    ) -> None:
+        self._session_factory = session_factory
+        self._tenant_id = tenant_id
+        self._all_tenants = all_tenants
+
+    async def __aenter__(self) -> Self:
+        self.session = self._session_factory()
+        open_scope(self.session, self._tenant_id, all_tenants=self._all_tenants)
+        s = self.session
+        self.tenants = SqlTenants(s)
+        self.users = SqlUsers(s)
+        self.memberships = SqlMemberships(s)
+        self.channels = SqlRecords(s, models.ChannelRow, Channel)
+        self.contacts = SqlRecords(s, models.ContactRow, Contact)
+        self.groups = SqlRecords(s, models.GroupRow, Group)
+        self.audiences = SqlRecords(s, models.AudienceRow, Audience)
+        self.conversations = SqlRecords(s, models.ConversationRow, Conversation)
+        self.messages = SqlRecords(s, models.MessageRow, Message)
+        self.templates = SqlRecords(s, models.MessageTemplateRow, MessageTemplate)
+        self.campaigns = SqlRecords(s, models.CampaignRow, Campaign)
+        self.webhook_logs = SqlRecords(s, models.WebhookLogRow, WebhookLogEntry)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        try:
+            await self.session.rollback()  # a no-op after commit; undoes whatever was not committed
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+
+class SqlAlchemyUnitOfWorkFactory:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    def __call__(self, tenant_id: UUID | None = None) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(self._session_factory, tenant_id, all_tenants=False)
+
+    def for_all_tenants(self) -> SqlAlchemyUnitOfWork:
+        """Installation maintenance only: sees and writes every tenant's rows."""
+        return SqlAlchemyUnitOfWork(self._session_factory, None, all_tenants=True)

@@ -1,0 +1,104 @@
+"""The ports through which use cases read and change stored state, one transaction at a time.
+
+A unit of work is opened for one tenant. Every tenant-owned record it reads, counts, changes or adds is
+confined to that tenant by the adapter behind it: a use case cannot forget the filter, because it never
+writes one. Identity records (tenants, users, memberships) span tenants and have their own repositories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Protocol, Self, TypeVar
+from uuid import UUID
+
+from pywhatsapp.domain.campaigns.campaign import Campaign
+from pywhatsapp.domain.channels.channel import Channel
+from pywhatsapp.domain.contacts.audience import Audience
+from pywhatsapp.domain.contacts.contact import Contact
+from pywhatsapp.domain.contacts.group import Group
+from pywhatsapp.domain.identity.user import User
+from pywhatsapp.domain.messaging.conversation import Conversation
+from pywhatsapp.domain.messaging.message import Message
+from pywhatsapp.domain.tenancy.membership import Membership
+from pywhatsapp.domain.tenancy.tenant import Tenant
+from pywhatsapp.domain.templates.template import MessageTemplate
+from pywhatsapp.domain.webhooks.webhook_log import WebhookLogEntry
+
+T = TypeVar("T")
+
+
+class TenantRecords(Protocol[T]):
+    """Records owned by the unit of work's tenant."""
+
+    async def add(self, record: T) -> T: ...
+
+    async def get(self, record_id: UUID) -> T | None: ...
+
+    async def list(self, *, limit: int, offset: int = 0) -> Sequence[T]: ...
+
+    async def count(self) -> int: ...
+
+
+class Tenants(Protocol):
+    async def add(self, tenant: Tenant) -> Tenant: ...
+
+    async def get(self, tenant_id: UUID) -> Tenant | None: ...
+
+    async def get_by_slug(self, slug: str) -> Tenant | None: ...
+
+    async def list_all(self) -> Sequence[Tenant]: ...
+
+    async def list_for_user(self, user_id: UUID) -> Sequence[Tenant]: ...
+
+
+class Users(Protocol):
+    async def add(self, user: User) -> User: ...
+
+    async def get(self, user_id: UUID) -> User | None: ...
+
+    async def get_by_username(self, username: str) -> User | None: ...
+
+    async def update(self, user: User) -> User: ...
+
+
+class Memberships(Protocol):
+    async def add(self, membership: Membership) -> Membership: ...
+
+    async def get(self, *, user_id: UUID, tenant_id: UUID) -> Membership | None: ...
+
+    async def list_for_user(self, user_id: UUID) -> Sequence[Membership]: ...
+
+
+class UnitOfWork(Protocol):
+    tenants: Tenants
+    users: Users
+    memberships: Memberships
+    channels: TenantRecords[Channel]
+    contacts: TenantRecords[Contact]
+    groups: TenantRecords[Group]
+    audiences: TenantRecords[Audience]
+    conversations: TenantRecords[Conversation]
+    messages: TenantRecords[Message]
+    templates: TenantRecords[MessageTemplate]
+    campaigns: TenantRecords[Campaign]
+    webhook_logs: TenantRecords[WebhookLogEntry]
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, tenant_id: UUID | None = None) -> UnitOfWork:
+        """Open a unit of work for `tenant_id`; without one, no tenant-owned record is visible."""
+        ...

@@ -1,0 +1,75 @@
+"""Sign a user in with username and password, throttling repeated failures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pywhatsapp.application.common.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from pywhatsapp.application.identity.ports import AccessTokens, IssuedToken, LoginAttempts, PasswordHasher
+from pywhatsapp.application.tenancy.resolve_principal import resolve_principal
+from pywhatsapp.domain.clock import utc_now
+from pywhatsapp.domain.errors import InvalidCredentials, LoginThrottled, TenantAccessDenied
+from pywhatsapp.domain.identity.login_throttle import LoginThrottlePolicy, throttle_key
+from pywhatsapp.domain.identity.principal import Principal
+from pywhatsapp.domain.identity.user import User
+
+# Verifying against a real hash when the user does not exist keeps the answer time the same,
+# so that timing does not reveal which usernames exist.
+_DUMMY_HASH = "$2b$12$C6UzMDM.H6dfI/f/IKcEe.4WQ0Xy3ovh6Tn8x5p4V8iK6BY2ZgR8e"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    principal: Principal
+    access_token: IssuedToken
+
+
+class LogIn:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        passwords: PasswordHasher,
+        tokens: AccessTokens,
+        attempts: LoginAttempts,
+        policy: LoginThrottlePolicy,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._passwords = passwords
+        self._tokens = tokens
+        self._attempts = attempts
+        self._policy = policy
+
+    async def execute(
+        self, *, username: str, password: str, client_address: str, tenant: str | None = None
+    ) -> LoginResult:
+        key = throttle_key(username, client_address)
+        if self._policy.is_locked(await self._attempts.failures(key)):
+            raise LoginThrottled(self._policy.window_seconds)
+        async with self._uow_factory() as uow:
+            user = await uow.users.get_by_username(username.strip())
+            valid = self._passwords.verify(password, user.password_hash if user else _DUMMY_HASH)
+            if user is None or not valid or not user.is_active:
+                await self._attempts.record_failure(key, window_seconds=self._policy.window_seconds)
+                raise InvalidCredentials()
+            principal = await self._principal(uow, user, tenant)
+            user.last_login_at = utc_now()
+            await uow.users.update(user)
+            await uow.commit()
+        await self._attempts.clear(key)
+        token = self._tokens.issue(user_id=principal.user_id, tenant_id=principal.tenant_id, role=principal.role)
+        return LoginResult(principal=principal, access_token=token)
+
+    @staticmethod
+    async def _principal(uow: UnitOfWork, user: User, tenant: str | None) -> Principal:
+        if tenant:
+            return await resolve_principal(uow, user, current_tenant_id=user.tenant_id, requested_tenant=tenant)
+        try:
+            return await resolve_principal(uow, user, current_tenant_id=user.tenant_id, requested_tenant=None)
+        except TenantAccessDenied:
+            # No longer a member of the home tenant: land in the first tenant the user still belongs to.
+            memberships = await uow.memberships.list_for_user(user.id)
+            if not memberships:
+                raise
+            return await resolve_principal(
+                uow, user, current_tenant_id=memberships[0].tenant_id, requested_tenant=None
+            )

@@ -1,0 +1,22 @@
+"""Who is acting, in which tenant, with which role: what every authenticated request carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from pywhatsapp.domain.errors import PermissionDenied
+from pywhatsapp.domain.tenancy.membership import Role
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: UUID
+    username: str
+    tenant_id: UUID
+    tenant_slug: str
+    role: Role
+
+    def require(self, role: Role) -> None:
+        if not self.role.allows(role):
+            raise PermissionDenied(f"This needs the {role.value} role; you are {self.role.value} in this tenant")

@@ -1,0 +1,98 @@
+"""The composition root: the only place that knows which adapter implements which port.
+
+Both the Litestar app and the CLI are built from this container, so every route and every command
+sees the same services. Everything here is synchronous to build; the embedded database is a Resource
+started by `init_resources()` and stopped by `shutdown_resources()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
+from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
+from dependency_injector import containers, providers
+
+from pywhatsapp.adapters.auth.login_attempts import StoreLoginAttempts
+from pywhatsapp.adapters.auth.passwords import BcryptPasswordHasher
+from pywhatsapp.adapters.auth.tokens import JwtAccessTokens
+from pywhatsapp.adapters.embedded_postgres.server import EmbeddedPostgres
+from pywhatsapp.adapters.persistence.database import create_engine, create_session_factory
+from pywhatsapp.adapters.persistence.encryption import configure_secret_key
+from pywhatsapp.adapters.persistence.models import KeyValueRow
+from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from pywhatsapp.application.common.list_records import ListRecords
+from pywhatsapp.application.identity.authenticate import Authenticate
+from pywhatsapp.application.identity.create_user import CreateUser
+from pywhatsapp.application.identity.log_in import LogIn
+from pywhatsapp.application.installation.set_up_installation import SetUpInstallation
+from pywhatsapp.application.tenancy.create_tenant import CreateTenant
+from pywhatsapp.application.tenancy.list_tenants import ListTenants
+from pywhatsapp.domain.identity.login_throttle import LoginThrottlePolicy
+from pywhatsapp.entrypoints.settings import Settings
+
+
+def database_url(settings: Settings) -> Iterator[str]:
+    """The configured PostgreSQL, or the embedded one, started here and stopped on shutdown."""
+    if settings.external_database_url:
+        yield settings.external_database_url
+        return
+    server = EmbeddedPostgres(settings.PYWHATSAPP_DATA_DIR)
+    url = server.start()
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+
+    secrets_key = providers.Resource(configure_secret_key, settings.provided.secrets_encryption_key)
+    database_url = providers.Resource(database_url, settings)
+    engine = providers.Singleton(create_engine, database_url)
+    session_factory = providers.Singleton(create_session_factory, engine)
+    uow_factory = providers.Singleton(SqlAlchemyUnitOfWorkFactory, session_factory)
+
+    # advanced-alchemy's session backend and store open their own sessions through this config;
+    # the session maker is looked up late so that the app can be built before the database starts.
+    alchemy_config = providers.Singleton(
+        SQLAlchemyAsyncConfig,
+        session_maker=providers.Callable(lambda factory: lambda: factory()(), session_factory.provider),
+    )
+    key_value_store = providers.Singleton(SQLAlchemyStore, alchemy_config, model=KeyValueRow, namespace="pywhatsapp")
+
+    passwords = providers.Singleton(BcryptPasswordHasher)
+    access_tokens = providers.Singleton(
+        JwtAccessTokens,
+        secret=settings.provided.JWT_SECRET_KEY,
+        algorithm=settings.provided.JWT_ALGORITHM,
+        lifetime=providers.Factory(timedelta, minutes=settings.provided.JWT_ACCESS_TOKEN_LIFETIME_MINUTES),
+    )
+    login_attempts = providers.Singleton(
+        StoreLoginAttempts, providers.Callable(lambda store: store.with_namespace("login-failures"), key_value_store)
+    )
+    login_policy = providers.Singleton(LoginThrottlePolicy)
+
+    log_in = providers.Factory(LogIn, uow_factory, passwords, access_tokens, login_attempts, login_policy)
+    authenticate = providers.Factory(Authenticate, uow_factory, access_tokens)
+    create_user = providers.Factory(CreateUser, uow_factory, passwords)
+    create_tenant = providers.Factory(CreateTenant, uow_factory)
+    list_tenants = providers.Factory(ListTenants, uow_factory)
+    set_up_installation = providers.Factory(SetUpInstallation, uow_factory, passwords)
+
+    list_messages = providers.Factory(ListRecords, uow_factory, lambda uow: uow.messages)
+    list_conversations = providers.Factory(ListRecords, uow_factory, lambda uow: uow.conversations)
+    list_contacts = providers.Factory(ListRecords, uow_factory, lambda uow: uow.contacts)
+    list_groups = providers.Factory(ListRecords, uow_factory, lambda uow: uow.groups)
+    list_audiences = providers.Factory(ListRecords, uow_factory, lambda uow: uow.audiences)
+    list_templates = providers.Factory(ListRecords, uow_factory, lambda uow: uow.templates)
+    list_campaigns = providers.Factory(ListRecords, uow_factory, lambda uow: uow.campaigns)
+    list_channels = providers.Factory(ListRecords, uow_factory, lambda uow: uow.channels)
+    list_webhook_logs = providers.Factory(ListRecords, uow_factory, lambda uow: uow.webhook_logs)
+
+
+def build_container(settings: Settings) -> Container:
+    container = Container(settings=settings)
+    return container

@@ -1,0 +1,158 @@
+"""All configuration, read once from the environment and a `.env` file, with the seed's variable names.
+
+A wrong value stops start-up with one line that names the variable; production refuses default secrets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote
+from uuid import UUID
+
+import msgspec
+from dotenv import dotenv_values
+
+DEFAULT_SESSION_SECRET = "change-this-secret-key-in-production"
+DEFAULT_JWT_SECRET = "your-jwt-secret-key"
+DEFAULT_ADMIN_PASSWORD = "admin@123"
+DEFAULT_TENANT_ID = UUID("bc531d42-ac91-41df-817e-26c339af6b3a")
+
+
+class SettingsError(ValueError):
+    """One line naming the variable that is wrong and what it should be."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    # Database: DATABASE_URL, or the DB_* parts; with neither, the embedded PostgreSQL.
+    DATABASE_URL: str | None = None
+    DB_USER: str | None = None
+    DB_PASSWORD: str | None = None
+    DB_HOST: str | None = None
+    DB_PORT: int = 5432
+    DB_NAME: str | None = None
+    PYWHATSAPP_DATA_DIR: Path = Path(".pywhatsapp")
+    # WhatsApp (the default tenant's channel)
+    WHATSAPP_PHONE_ID: str | None = None
+    WHATSAPP_TOKEN: str | None = None
+    VERIFY_TOKEN: str | None = None
+    CALLBACK_URL: str | None = None
+    FB_APP_ID: str | None = None
+    FB_APP_SECRET: str | None = None
+    VALIDATE_UPDATES: bool = True
+    MESSAGE_BUFFER: int = 200
+    GRAPH_API_URL: str = "https://graph.facebook.com"
+    # Authentication
+    ADMIN_USERNAME: str = "admin"
+    ADMIN_PASSWORD: str = DEFAULT_ADMIN_PASSWORD
+    SESSION_SECRET_KEY: str = DEFAULT_SESSION_SECRET
+    JWT_SECRET_KEY: str = DEFAULT_JWT_SECRET
+    JWT_ALGORITHM: Literal["HS256", "HS384", "HS512"] = "HS256"
+    JWT_ACCESS_TOKEN_LIFETIME_MINUTES: int = 60
+    ENCRYPTION_KEY: str | None = None
+    # Tenancy
+    DEFAULT_TENANT_ID: UUID = DEFAULT_TENANT_ID
+    # Running
+    APP_ENV: Literal["development", "production"] = "development"
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.APP_ENV == "production"
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.external_database_url is None
+
+    @property
+    def external_database_url(self) -> str | None:
+        if self.DATABASE_URL:
+            return self.DATABASE_URL
+        if self.DB_HOST or self.DB_NAME or self.DB_USER:
+            credentials = quote(self.DB_USER or "postgres", safe="")
+            if self.DB_PASSWORD:
+                credentials += ":" + quote(self.DB_PASSWORD, safe="")
+            return (
+                f"postgresql://{credentials}@{self.DB_HOST or 'localhost'}:{self.DB_PORT}/{self.DB_NAME or 'whatspy_db'}"
+            )
+        return None
+
+    @property
+    def log_dir(self) -> Path:
+        return self.PYWHATSAPP_DATA_DIR / "logs" if self.uses_embedded_database else Path("logs")
+
+    @property
+    def secrets_encryption_key(self) -> str:
+        """Key for tenant secrets at rest; derived from SESSION_SECRET_KEY unless ENCRYPTION_KEY is set."""
+        source = self.ENCRYPTION_KEY or self.SESSION_SECRET_KEY
+        return hashlib.sha256(b"pywhatsapp-secrets:" + source.encode()).hexdigest()
+
+
+_TYPE_WORDS = {"int": "a whole number", "bool": "true or false", "str": "text", "uuid": "a UUID"}
+
+
+def _explain(error: msgspec.ValidationError, raw: dict[str, Any]) -> str:
+    text = str(error)
+    name = text.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in text else "configuration"
+    reason = text.split(" - at ")[0]
+    for word, plain in _TYPE_WORDS.items():
+        reason = reason.replace(f"`{word}`", plain)
+    value = raw.get(name)
+    shown = "" if value is None or "SECRET" in name or "PASSWORD" in name or "TOKEN" in name else f" (got {value!r})"
+    return f"{name}: {reason}{shown}"
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _coerce_bools(raw: dict[str, Any]) -> dict[str, Any]:
+    fixed = dict(raw)
+    for name in ("VALIDATE_UPDATES",):
+        value = fixed.get(name)
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            fixed[name] = value.strip().lower() in _TRUE
+    return fixed
+
+
+def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
+    """Settings from `.env` overlaid by the process environment (the environment wins)."""
+    names = set(Settings.__struct_fields__)
+    raw: dict[str, Any] = {}
+    if env_file is not None and env_file.is_file():
+        raw.update({k: v for k, v in dotenv_values(env_file).items() if k in names and v not in (None, "")})
+    source = os.environ if env is None else env
+    raw.update({k: v for k, v in source.items() if k in names and v != ""})
+    raw = _coerce_bools(raw)
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as error:
+        raise SettingsError(_explain(error, raw)) from None
+    _check(settings)
+    return settings
+
+
+def _check(settings: Settings) -> None:
+    if not 1 <= settings.DB_PORT <= 65535:
+        raise SettingsError(f"DB_PORT: must be a port number between 1 and 65535 (got {settings.DB_PORT})")
+    if settings.JWT_ACCESS_TOKEN_LIFETIME_MINUTES < 1:
+        raise SettingsError("JWT_ACCESS_TOKEN_LIFETIME_MINUTES: must be at least 1")
+    if settings.MESSAGE_BUFFER < 0:
+        raise SettingsError("MESSAGE_BUFFER: must not be negative")
+    if not settings.GRAPH_API_URL.startswith(("http://", "https://")):
+        raise SettingsError(f"GRAPH_API_URL: must start with http:// or https:// (got {settings.GRAPH_API_URL!r})")
+    if settings.is_production:
+        for name, default in (
+            ("SESSION_SECRET_KEY", DEFAULT_SESSION_SECRET),
+            ("JWT_SECRET_KEY", DEFAULT_JWT_SECRET),
+        ):
+            value = getattr(settings, name)
+            if not value or value == default or len(value) < 32:
+                raise SettingsError(
+                    f"{name}: APP_ENV=production needs a secret of at least 32 characters, not the default "
+                    "(generate one with: openssl rand -hex 32)"
+                )
+        if settings.ADMIN_PASSWORD == DEFAULT_ADMIN_PASSWORD:
+            raise SettingsError("ADMIN_PASSWORD: APP_ENV=production refuses the default admin password; set your own")
