@@ -68,7 +68,7 @@ def _database_url() -> tuple[str, Any]:
     settings = load_settings()
     if settings.external_database_url:
         return settings.external_database_url, None
-    server = EmbeddedPostgres(settings.PYWHATSAPP_DATA_DIR)
+    server = EmbeddedPostgres(settings.data_dir)
     return server.start(), server
 
 

@@ -38,7 +38,7 @@ def database_url(settings: Settings) -> Iterator[str]:
     if settings.external_database_url:
         yield settings.external_database_url
         return
-    server = EmbeddedPostgres(settings.PYWHATSAPP_DATA_DIR)
+    server = EmbeddedPostgres(settings.data_dir)
     url = server.start()
     try:
         yield url

@@ -33,7 +33,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     DB_HOST: str | None = None
     DB_PORT: int = 5432
     DB_NAME: str | None = None
-    PYWHATSAPP_DATA_DIR: Path = Path(".pywhatsapp")
+    PYWHATSAPP_DATA_DIR: str = ".pywhatsapp"
+    PYWHATSAPP_LOG_DIR: str | None = None
     # WhatsApp (the default tenant's channel)
     WHATSAPP_PHONE_ID: str | None = None
     WHATSAPP_TOKEN: str | None = None
@@ -80,8 +81,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return None
 
     @property
+    def data_dir(self) -> Path:
+        return Path(self.PYWHATSAPP_DATA_DIR)
+
+    @property
     def log_dir(self) -> Path:
-        return self.PYWHATSAPP_DATA_DIR / "logs" if self.uses_embedded_database else Path("logs")
+        if self.PYWHATSAPP_LOG_DIR:
+            return Path(self.PYWHATSAPP_LOG_DIR)
+        return self.data_dir / "logs" if self.uses_embedded_database else Path("logs")
 
     @property
     def secrets_encryption_key(self) -> str:

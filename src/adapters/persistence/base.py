@@ -26,6 +26,9 @@ class Record(Base):
     """A row with a UUID key and creation and update times."""
 
     __abstract__ = True
+    # Fetch server-set columns (timestamps) with RETURNING, so entities can be built after a flush
+    # without lazy loads, which async sessions do not allow.
+    __mapper_args__ = {"eager_defaults": True}
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
     created_at: Mapped[datetime] = mapped_column(

@@ -32,7 +32,6 @@ class SqlRecords(Generic[E]):
         row = to_row(record, self._row_type)
         self._session.add(row)
         await self._session.flush()
-        await self._session.refresh(row)
         return to_entity(row, self._entity_type)
 
     async def get(self, record_id: UUID) -> E | None:

@@ -15,6 +15,7 @@ class Principal:
     username: str
     tenant_id: UUID
     tenant_slug: str
+    tenant_name: str
     role: Role
 
     def require(self, role: Role) -> None:

@@ -1,0 +1,86 @@
+"""What every command shares: settings, the container, and how failures are told to a person."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, NoReturn, TypeVar
+
+import click
+from rich.console import Console
+
+from pywhatsapp.adapters.persistence.database import DatabaseUnavailable, check_connection
+from pywhatsapp.domain.errors import DomainError
+from pywhatsapp.entrypoints.container import Container, build_container
+from pywhatsapp.entrypoints.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    errors.print(f"[bold red]Error:[/] {message}")
+    raise SystemExit(code)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        fail(f"configuration: {error}", code=2)
+
+
+class CliContext:
+    """Lazily builds the container so that `--help` and config errors never start a database."""
+
+    def __init__(self) -> None:
+        self._container: Container | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.container.settings()
+
+    @property
+    def container(self) -> Container:
+        if self._container is None:
+            self._container = build_container(settings_or_exit())
+        return self._container
+
+    def database_url(self) -> str:
+        """Start (or reach) the database and prove it answers; explain what to check if not."""
+        container = self.container
+        if self.settings.uses_embedded_database:
+            console.print(f"Using the embedded PostgreSQL in [bold]{self.settings.data_dir / 'pgdata'}[/]")
+        try:
+            container.init_resources()
+        except Exception as error:  # pgserver reports many kinds of failure
+            fail(f"could not start the embedded PostgreSQL: {error}")
+        url: str = container.database_url()
+        self.run(check_connection(container.engine()))
+        return url
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run one piece of async work; the engine's connections belong to its event loop, so they
+        are closed before the loop ends and the next `run` opens fresh ones."""
+        engine = self.container.engine()
+
+        async def work() -> T:
+            try:
+                return await coroutine
+            finally:
+                await engine.dispose()
+
+        try:
+            return asyncio.run(work())
+        except DatabaseUnavailable as error:
+            fail(str(error))
+        except DomainError as error:
+            fail(error.message)
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.shutdown_resources()
+
+
+pass_context = click.make_pass_decorator(CliContext, ensure=True)

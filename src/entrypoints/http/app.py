@@ -1,0 +1,136 @@
+"""The Litestar application, built from the container (the same one the CLI uses)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Response
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session import SessionMiddleware
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+import pywhatsapp
+from pywhatsapp.adapters.persistence.models import WebSessionRow
+from pywhatsapp.entrypoints.container import Container
+from pywhatsapp.entrypoints.http.dependencies import DEPENDENCIES
+from pywhatsapp.entrypoints.http.errors import EXCEPTION_HANDLERS
+from pywhatsapp.entrypoints.http.routes import auth, health, pages, records, tenants
+from pywhatsapp.entrypoints.http.security import PUBLIC_PATHS, AuthenticationMiddleware, RotatingSessionBackend
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "pywhatsapp_session"
+MAX_BODY_BYTES = 2 * 1024 * 1024
+SESSION_MAX_AGE_SECONDS = 12 * 60 * 60
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data: blob: https:; media-src 'self' blob: https:; "
+    "style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def _secure_headers(response: Response[Any]) -> Response[Any]:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if str(response.media_type).startswith("text/html"):
+        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def create_app(container: Container) -> Litestar:
+    settings = container.settings()
+    production = settings.is_production
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        container.init_resources()
+        try:
+            yield
+        finally:
+            await container.engine().dispose()
+            container.shutdown_resources()
+
+    session_config = ServerSideSessionConfig(
+        key=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=production,
+        renew_on_access=True,
+    )
+    session_backend = RotatingSessionBackend(
+        config=session_config, alchemy_config=container.alchemy_config(), model=WebSessionRow
+    )
+    csrf = CSRFConfig(
+        secret=settings.SESSION_SECRET_KEY,
+        cookie_name="pywhatsapp_csrf",
+        cookie_secure=production,
+        cookie_samesite="strict",
+        header_name="x-csrftoken",
+        # The JSON API authenticates with bearer tokens (never cookies) for unsafe methods, and Meta signs
+        # its webhooks: neither can be forged cross-site, so only the pages need CSRF tokens.
+        exclude=["/api/", "/webhooks"],
+    )
+    return Litestar(
+        route_handlers=[
+            health.healthz,
+            health.readyz,
+            auth.login,
+            auth.me,
+            tenants.my_tenants,
+            *records.ROUTES,
+            pages.login_page,
+            pages.login_submit,
+            pages.logout_page,
+            pages.logout_submit,
+            pages.home,
+            pages.chat_page,
+            create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
+        ],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[
+            DefineMiddleware(SessionMiddleware, backend=session_backend),
+            DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
+        ],
+        csrf_config=csrf,
+        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        openapi_config=OpenAPIConfig(
+            title="PyWhatsApp",
+            version=pywhatsapp.__version__,
+            description="Multi-tenant WhatsApp Business platform. Every answer is an envelope: "
+            '{"data": ..., "message": ..., "status": "ok"|"error"}.',
+            path="/docs",
+            render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                }
+            ),
+            security=[{"BearerToken": []}],
+        ),
+        state=State({"container": container, "session_backend": session_backend}),
+        lifespan=[lifespan],
+        after_request=_secure_headers,
+        request_max_body_size=MAX_BODY_BYTES,
+        logging_config=None,
+        debug=False,
+    )

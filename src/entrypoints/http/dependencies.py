@@ -1,0 +1,36 @@
+"""The container's services as Litestar dependencies (plain `Provide` functions, see the brief's pitfalls).
+
+A handler names what it needs by the container's provider name (`log_in: LogIn`), and gets a fresh
+instance built by the container for each request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import Provide
+
+from pywhatsapp.domain.identity.principal import Principal
+
+
+def from_container(name: str) -> Provide:
+    def provide(state: State) -> Any:
+        return getattr(state.container, name)()
+
+    provide.__name__ = f"provide_{name}"
+    return Provide(provide, sync_to_thread=False)
+
+
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    principal: Principal = request.user
+    return principal
+
+
+DEPENDENCIES = {
+    "principal": Provide(provide_principal, sync_to_thread=False),
+    "engine": from_container("engine"),
+    "log_in": from_container("log_in"),
+    "list_tenants": from_container("list_tenants"),
+}

@@ -1,0 +1,119 @@
+"""One place that turns errors into answers: the envelope with the right status, never a stack trace.
+
+API paths answer JSON; page paths send a signed-out visitor to the login page.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.response import Redirect
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_429_TOO_MANY_REQUESTS,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from pywhatsapp.adapters.persistence.database import DatabaseUnavailable
+from pywhatsapp.domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidCredentials,
+    InvalidInput,
+    LoginThrottled,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    TenantAccessDenied,
+)
+from pywhatsapp.entrypoints.http.envelope import error_body
+
+logger = logging.getLogger("pywhatsapp.http")
+
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    NotFound: HTTP_404_NOT_FOUND,
+    Conflict: HTTP_409_CONFLICT,
+    InvalidInput: HTTP_422_UNPROCESSABLE_ENTITY,
+    InvalidCredentials: HTTP_401_UNAUTHORIZED,
+    NotAuthenticated: HTTP_401_UNAUTHORIZED,
+    TenantAccessDenied: HTTP_403_FORBIDDEN,
+    PermissionDenied: HTTP_403_FORBIDDEN,
+    LoginThrottled: HTTP_429_TOO_MANY_REQUESTS,
+}
+
+PAGE_PREFIXES = ("/chat", "/dashboard", "/logs", "/contacts", "/campaigns", "/templates", "/settings", "/groups")
+
+
+def _wants_page(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    return path == "/" or path.startswith(PAGE_PREFIXES)
+
+
+def _json(status: int, message: str, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(content=error_body(message), status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def _unauthenticated(request: Request[Any, Any, Any], message: str) -> Response[Any]:
+    if _wants_page(request):
+        return Redirect(path=f"/login?next={request.url.path}")
+    return _json(HTTP_401_UNAUTHORIZED, message, {"WWW-Authenticate": "Bearer"})
+
+
+def domain_error(request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
+    status = next((code for kind, code in DOMAIN_STATUS.items() if isinstance(error, kind)), HTTP_400_BAD_REQUEST)
+    if status == HTTP_401_UNAUTHORIZED and not isinstance(error, InvalidCredentials):
+        return _unauthenticated(request, error.message)
+    headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, LoginThrottled) else None
+    return _json(status, error.message, headers)
+
+
+def validation_error(request: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
+    problems = []
+    for item in error.extra if isinstance(error.extra, list) else []:
+        if isinstance(item, dict):
+            where = item.get("key") or item.get("source") or ""
+            problems.append(f"{where}: {item.get('message', '')}".strip(": "))
+    detail = "; ".join(problems) or error.detail
+    if "malformed" in str(error.detail).lower() or "decode" in str(error.detail).lower():
+        return _json(HTTP_400_BAD_REQUEST, f"The request body is not valid JSON: {detail}")
+    return _json(HTTP_422_UNPROCESSABLE_ENTITY, f"Invalid request: {detail}")
+
+
+def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    if isinstance(error, NotAuthorizedException):
+        return _unauthenticated(request, error.detail)
+    if error.status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
+        logger.error("server error", extra={"path": request.url.path, "detail": error.detail}, exc_info=error)
+    return _json(error.status_code, error.detail, dict(error.headers or {}) or None)
+
+
+def database_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    logger.error("database unavailable", extra={"path": request.url.path, "error": type(error).__name__})
+    return _json(HTTP_503_SERVICE_UNAVAILABLE, "The database is unavailable; try again shortly", {"Retry-After": "5"})
+
+
+def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    if isinstance(error, (OperationalError, InterfaceError, DatabaseUnavailable, OSError)) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    ):
+        return database_error(request, error)
+    logger.exception("unexpected error", extra={"path": request.url.path})
+    return _json(HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error")
+
+
+EXCEPTION_HANDLERS: Any = {
+    DomainError: domain_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    Exception: unexpected_error,
+}

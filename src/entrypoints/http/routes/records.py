@@ -1,0 +1,62 @@
+"""Tenant-scoped lists of every kind of record (`/api/v1/...`), a page at a time.
+
+Each resource's own operations (sending, importing, syncing) join these routes as their features land.
+"""
+
+from typing import Any
+
+from litestar import get
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import Parameter
+
+from pywhatsapp.application.common.list_records import MAX_PAGE_SIZE
+from pywhatsapp.domain.identity.principal import Principal
+from pywhatsapp.application.common.list_records import ListRecords
+from pywhatsapp.entrypoints.http.dependencies import from_container
+from pywhatsapp.entrypoints.http.envelope import Envelope, ListPage, ok
+from pywhatsapp.entrypoints.http.schemas import (
+    AudienceRead,
+    CampaignRead,
+    ChannelRead,
+    ContactRead,
+    ConversationRead,
+    GroupRead,
+    MessageRead,
+    TemplateRead,
+    WebhookLogRead,
+    present,
+)
+
+
+def list_route(path: str, resource: str, shape: type[Any], use_case: str, *, operation: str = "") -> HTTPRouteHandler:
+    async def list_records(
+        records: ListRecords[Any],
+        principal: Principal,
+        limit: int = Parameter(ge=1, le=MAX_PAGE_SIZE, default=50, description="Page size"),
+        offset: int = Parameter(ge=0, default=0, description="Rows to skip"),
+    ) -> Envelope[ListPage[shape]]:  # type: ignore[valid-type]
+        page = await records.execute(principal, limit=limit, offset=offset)
+        return ok(ListPage(items=[present(item, shape) for item in page.items], total=page.total,
+                           limit=page.limit, offset=page.offset))
+
+    operation = operation or f"list_{resource}"
+    list_records.__name__ = operation
+    return get(path, tags=[resource], summary=f"List the tenant's {resource.replace('_', ' ')}",
+               operation_id=operation, name=operation,
+               dependencies={"records": from_container(use_case)})(list_records)
+
+
+ROUTES = [
+    list_route("/api/v1/messages", "messages", MessageRead, "list_messages"),
+    list_route("/api/v1/conversations", "conversations", ConversationRead, "list_conversations"),
+    # The seed's path, kept for existing integrations.
+    list_route("/api/conversations", "conversations", ConversationRead, "list_conversations",
+               operation="list_conversations_legacy"),
+    list_route("/api/v1/contacts", "contacts", ContactRead, "list_contacts"),
+    list_route("/api/v1/groups", "groups", GroupRead, "list_groups"),
+    list_route("/api/v1/audiences", "audiences", AudienceRead, "list_audiences"),
+    list_route("/api/v1/templates", "templates", TemplateRead, "list_templates"),
+    list_route("/api/v1/campaigns", "campaigns", CampaignRead, "list_campaigns"),
+    list_route("/api/v1/channels", "channels", ChannelRead, "list_channels"),
+    list_route("/api/v1/webhooks", "webhook_logs", WebhookLogRead, "list_webhook_logs"),
+]

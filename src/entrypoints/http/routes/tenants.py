@@ -1,0 +1,17 @@
+"""The tenants the signed-in user belongs to (for the tenant switcher and API clients)."""
+
+from __future__ import annotations
+
+from litestar import get
+
+from pywhatsapp.domain.identity.principal import Principal
+from pywhatsapp.application.tenancy.list_tenants import ListTenants
+from pywhatsapp.entrypoints.http.envelope import Envelope, ListPage, ok
+from pywhatsapp.entrypoints.http.schemas import TenantRead, present
+
+
+@get("/api/v1/tenants", tags=["tenants"], summary="Tenants the signed-in user is a member of")
+async def my_tenants(principal: Principal, list_tenants: ListTenants) -> Envelope[ListPage[TenantRead]]:
+    tenants = await list_tenants.of_user(principal.user_id)
+    items = [present(t, TenantRead) for t in tenants]
+    return ok(ListPage(items=items, total=len(items), limit=len(items), offset=0))
