@@ -63,7 +63,7 @@ class Container(containers.DeclarativeContainer):
     )
     key_value_store = providers.Singleton(SQLAlchemyStore, alchemy_config, model=KeyValueRow, namespace="pywhatsapp")
 
-    passwords = providers.Singleton(BcryptPasswordHasher)
+    passwords = providers.Singleton(BcryptPasswordHasher, settings.provided.PASSWORD_HASH_ROUNDS)
     access_tokens = providers.Singleton(
         JwtAccessTokens,
         secret=settings.provided.JWT_SECRET_KEY,
@@ -75,7 +75,7 @@ class Container(containers.DeclarativeContainer):
     )
     login_policy = providers.Singleton(LoginThrottlePolicy)
 
-    log_in = providers.Factory(LogIn, uow_factory, passwords, access_tokens, login_attempts, login_policy)
+    log_in = providers.Singleton(LogIn, uow_factory, passwords, access_tokens, login_attempts, login_policy)
     authenticate = providers.Factory(Authenticate, uow_factory, access_tokens)
     create_user = providers.Factory(CreateUser, uow_factory, passwords)
     create_tenant = providers.Factory(CreateTenant, uow_factory)

@@ -53,6 +53,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     JWT_ALGORITHM: Literal["HS256", "HS384", "HS512"] = "HS256"
     JWT_ACCESS_TOKEN_LIFETIME_MINUTES: int = 60
     ENCRYPTION_KEY: str | None = None
+    PASSWORD_HASH_ROUNDS: int = 12
     # Tenancy
     DEFAULT_TENANT_ID: UUID = DEFAULT_TENANT_ID
     # Running
@@ -146,6 +147,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError(f"DB_PORT: must be a port number between 1 and 65535 (got {settings.DB_PORT})")
     if settings.JWT_ACCESS_TOKEN_LIFETIME_MINUTES < 1:
         raise SettingsError("JWT_ACCESS_TOKEN_LIFETIME_MINUTES: must be at least 1")
+    if not 4 <= settings.PASSWORD_HASH_ROUNDS <= 16:
+        raise SettingsError("PASSWORD_HASH_ROUNDS: must be between 4 and 16 (bcrypt cost; 12 is the default)")
     if settings.MESSAGE_BUFFER < 0:
         raise SettingsError("MESSAGE_BUFFER: must not be negative")
     if not settings.GRAPH_API_URL.startswith(("http://", "https://")):

@@ -13,9 +13,6 @@ from pywhatsapp.domain.identity.login_throttle import LoginThrottlePolicy, throt
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.identity.user import User
 
-# Verifying against a real hash when the user does not exist keeps the answer time the same,
-# so that timing does not reveal which usernames exist.
-_DUMMY_HASH = "$2b$12$C6UzMDM.H6dfI/f/IKcEe.4WQ0Xy3ovh6Tn8x5p4V8iK6BY2ZgR8e"
 
 
 @dataclass(frozen=True)
@@ -38,6 +35,16 @@ class LogIn:
         self._tokens = tokens
         self._attempts = attempts
         self._policy = policy
+        self._dummy_hash: str | None = None
+
+    def _hash_to_check(self, password_hash: str | None) -> str:
+        """Verifying against a real hash when the user does not exist keeps the answer time the same,
+        so that timing does not reveal which usernames exist."""
+        if password_hash is not None:
+            return password_hash
+        if self._dummy_hash is None:
+            self._dummy_hash = self._passwords.hash("not-a-real-password")
+        return self._dummy_hash
 
     async def execute(
         self, *, username: str, password: str, client_address: str, tenant: str | None = None
@@ -47,7 +54,7 @@ class LogIn:
             raise LoginThrottled(self._policy.window_seconds)
         async with self._uow_factory() as uow:
             user = await uow.users.get_by_username(username.strip())
-            valid = self._passwords.verify(password, user.password_hash if user else _DUMMY_HASH)
+            valid = self._passwords.verify(password, self._hash_to_check(user.password_hash if user else None))
             if user is None or not valid or not user.is_active:
                 await self._attempts.record_failure(key, window_seconds=self._policy.window_seconds)
                 raise InvalidCredentials()

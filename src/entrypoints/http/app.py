@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar import Litestar, Response
 from litestar.config.csrf import CSRFConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session import SessionMiddleware

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.application.identity.log_in import LogIn
@@ -19,7 +21,7 @@ def client_address(request: Request[Any, Any, Any]) -> str:
 
 @post("/api/v1/auth/login", tags=["auth"], summary="Exchange username and password for an access token",
       exclude_from_auth=True, status_code=200, security=[])
-async def login(data: LoginRequest, request: Request[Any, Any, Any], log_in: LogIn) -> Envelope[LoginResponse]:
+async def login(data: JSONBody[LoginRequest], request: Request[Any, Any, Any], log_in: NamedDependency[LogIn]) -> Envelope[LoginResponse]:
     result = await log_in.execute(
         username=data.username, password=data.password, client_address=client_address(request), tenant=data.tenant
     )
@@ -39,7 +41,7 @@ async def login(data: LoginRequest, request: Request[Any, Any, Any], log_in: Log
 
 
 @get("/api/v1/auth/me", tags=["auth"], summary="The signed-in user, the tenant in use and the user's tenants")
-async def me(principal: Principal, list_tenants: ListTenants) -> Envelope[MeResponse]:
+async def me(principal: NamedDependency[Principal], list_tenants: NamedDependency[ListTenants]) -> Envelope[MeResponse]:
     tenants = await list_tenants.of_user(principal.user_id)
     current = next(t for t in tenants if t.id == principal.tenant_id)
     return ok(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Response, get
+from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncEngine
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
@@ -16,7 +17,7 @@ async def healthz() -> Envelope[dict[str, str]]:
 
 
 @get("/readyz", tags=["health"], summary="The database is reachable", exclude_from_auth=True)
-async def readyz(engine: AsyncEngine) -> Response[Envelope[dict[str, str]] | dict[str, object]]:
+async def readyz(engine: NamedDependency[AsyncEngine]) -> Response[Envelope[dict[str, str]] | dict[str, object]]:
     try:
         await check_connection(engine, timeout=3.0)
     except DatabaseUnavailable:

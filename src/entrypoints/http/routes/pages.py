@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from pywhatsapp.domain.errors import InvalidCredentials, LoginThrottled, NotAuthenticated, TenantAccessDenied
@@ -32,15 +32,15 @@ def _safe_next(target: str) -> str:
 
 
 @get("/login", exclude_from_auth=True, include_in_schema=False)
-async def login_page(request: Request[Any, Any, Any], next: str = "/chat") -> Template:  # noqa: A002
+async def login_page(next: FromQuery[str] = "/chat") -> Template:  # noqa: A002
     return Template("login.html", context={"next": _safe_next(next), "error": None, "username": ""})
 
 
 @post("/login", exclude_from_auth=True, include_in_schema=False, status_code=200)
 async def login_submit(
     request: Request[Any, Any, Any],
-    log_in: LogIn,
-    data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    log_in: NamedDependency[LogIn],
+    data: URLEncodedBody[LoginForm],
 ) -> Template | Redirect:
     try:
         result = await log_in.execute(
@@ -72,7 +72,11 @@ async def home() -> Redirect:
 
 
 @get("/chat", include_in_schema=False, dependencies={"conversations": from_container("list_conversations")})
-async def chat_page(principal: Principal, conversations: ListRecords[Any], list_tenants: ListTenants) -> Template:
+async def chat_page(
+    principal: NamedDependency[Principal],
+    conversations: NamedDependency[ListRecords[Any]],
+    list_tenants: NamedDependency[ListTenants],
+) -> Template:
     page = await conversations.execute(principal, limit=50)
     tenants = await list_tenants.of_user(principal.user_id)
     return Template(

@@ -3,11 +3,12 @@
 Each resource's own operations (sending, importing, syncing) join these routes as their features land.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import get
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
 
 from pywhatsapp.application.common.list_records import MAX_PAGE_SIZE
 from pywhatsapp.domain.identity.principal import Principal
@@ -30,10 +31,10 @@ from pywhatsapp.entrypoints.http.schemas import (
 
 def list_route(path: str, resource: str, shape: type[Any], use_case: str, *, operation: str = "") -> HTTPRouteHandler:
     async def list_records(
-        records: ListRecords[Any],
-        principal: Principal,
-        limit: int = Parameter(ge=1, le=MAX_PAGE_SIZE, default=50, description="Page size"),
-        offset: int = Parameter(ge=0, default=0, description="Rows to skip"),
+        records: NamedDependency[ListRecords[Any]],
+        principal: NamedDependency[Principal],
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, description="Rows to skip")] = 0,
     ) -> Envelope[ListPage[shape]]:  # type: ignore[valid-type]
         page = await records.execute(principal, limit=limit, offset=offset)
         return ok(ListPage(items=[present(item, shape) for item in page.items], total=page.total,

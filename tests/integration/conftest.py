@@ -1,0 +1,146 @@
+"""Integration fixtures: a migrated database on real PostgreSQL and the app served over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from pywhatsapp.adapters.auth.passwords import BcryptPasswordHasher
+from pywhatsapp.adapters.persistence import migrations
+from pywhatsapp.adapters.persistence.database import async_url
+from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from pywhatsapp.domain.identity.user import User
+from pywhatsapp.domain.tenancy.membership import Membership, Role
+from pywhatsapp.domain.tenancy.tenant import Tenant
+from pywhatsapp.entrypoints.settings import Settings, load_settings
+from tests.support.live_server import LiveServer
+from tests.support.postgres import create_database, drop_database, server_url
+
+PASSWORD = "correct-horse-battery"
+FAST_HASHER = BcryptPasswordHasher(rounds=4)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, embedded = server_url(tmp_path_factory.mktemp("embedded-postgres"))
+    yield url
+    if embedded is not None:
+        embedded.cleanup()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server: str) -> Iterator[str]:
+    url = create_database(postgres_server)
+    migrations.upgrade(url)
+    yield url
+    drop_database(postgres_server, url)
+
+
+def make_settings(database_url: str, **overrides: str) -> Settings:
+    env = {
+        "DATABASE_URL": database_url,
+        "PASSWORD_HASH_ROUNDS": "4",
+        "JWT_SECRET_KEY": "integration-test-jwt-secret-0123456789",
+        "SESSION_SECRET_KEY": "integration-test-session-secret-0123456789",
+        "LOG_LEVEL": "WARNING",
+        **overrides,
+    }
+    return load_settings(env, env_file=None)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    with LiveServer(settings) as server:
+        yield server
+
+
+async def _truncate(url: str) -> None:
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.begin() as connection:
+            tables = [
+                row[0]
+                for row in await connection.execute(
+                    sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+                )
+            ]
+            await connection.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every integration test that uses the shared database starts from empty tables."""
+    if "database_url" in request.fixturenames:
+        asyncio.run(_truncate(request.getfixturevalue("database_url")))
+    yield
+
+
+@pytest.fixture
+async def uow_factory(database_url: str) -> AsyncIterator[SqlAlchemyUnitOfWorkFactory]:
+    from pywhatsapp.adapters.persistence.database import create_engine, create_session_factory
+    from pywhatsapp.adapters.persistence.encryption import configure_secret_key
+
+    configure_secret_key("integration-test-encryption-key")
+    engine = create_engine(database_url, pool_size=2, max_overflow=2)
+    yield SqlAlchemyUnitOfWorkFactory(create_session_factory(engine))
+    await engine.dispose()
+
+
+@dataclass
+class Member:
+    username: str
+    user_id: UUID
+    tenant_id: UUID
+    tenant_slug: str
+    role: Role
+
+
+async def add_tenant_with_user(
+    uow_factory: SqlAlchemyUnitOfWorkFactory, slug: str, *, role: Role = Role.OWNER, username: str | None = None
+) -> Member:
+    tenant = Tenant(id=uuid4(), name=slug.title(), slug=slug)
+    user = User(username=username or f"{slug}-user", password_hash=FAST_HASHER.hash(PASSWORD), tenant_id=tenant.id)
+    async with uow_factory() as uow:
+        await uow.tenants.add(tenant)
+        await uow.users.add(user)
+        await uow.memberships.add(Membership(tenant_id=tenant.id, user_id=user.id, role=role))
+        await uow.commit()
+    return Member(username=user.username, user_id=user.id, tenant_id=tenant.id, tenant_slug=slug, role=role)
+
+
+async def add_membership(uow_factory: SqlAlchemyUnitOfWorkFactory, member: Member, tenant_id: UUID, role: Role) -> None:
+    async with uow_factory() as uow:
+        await uow.memberships.add(Membership(tenant_id=tenant_id, user_id=member.user_id, role=role))
+        await uow.commit()
+
+
+async def token_for(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> str:
+    response = await client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    token: str = response.json()["data"]["access_token"]
+    return token
+
+
+@pytest.fixture
+async def client(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
+        yield http
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[2]
