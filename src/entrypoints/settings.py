@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_type_hints
 from urllib.parse import quote
 from uuid import UUID
 
@@ -108,7 +108,11 @@ def _explain(error: msgspec.ValidationError, raw: dict[str, Any]) -> str:
     for word, plain in _TYPE_WORDS.items():
         reason = reason.replace(f"`{word}`", plain)
     value = raw.get(name)
-    shown = "" if value is None or "SECRET" in name or "PASSWORD" in name or "TOKEN" in name else f" (got {value!r})"
+    secret = name.endswith(("SECRET", "SECRET_KEY", "PASSWORD", "TOKEN", "ENCRYPTION_KEY"))
+    shown = "" if value is None or secret else f" (got {value!r})"
+    choices = get_args(get_type_hints(Settings).get(name, ""))
+    if "enum value" in reason and choices:
+        reason = "must be one of " + ", ".join(choices)
     return f"{name}: {reason}{shown}"
 
 

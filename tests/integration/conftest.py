@@ -44,6 +44,14 @@ def database_url(postgres_server: str) -> Iterator[str]:
     drop_database(postgres_server, url)
 
 
+@pytest.fixture
+def empty_database(postgres_server: str) -> Iterator[str]:
+    """A database of this test's own, with no tables at all."""
+    url = create_database(postgres_server, prefix="pywhatsapp_empty")
+    yield url
+    drop_database(postgres_server, url)
+
+
 def make_settings(database_url: str, **overrides: str) -> Settings:
     env = {
         "DATABASE_URL": database_url,

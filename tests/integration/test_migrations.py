@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,16 +17,8 @@ from pywhatsapp.adapters.persistence import migrations
 from pywhatsapp.adapters.persistence import models as _models  # noqa: F401 - registers every table
 from pywhatsapp.adapters.persistence.base import Base
 from pywhatsapp.adapters.persistence.database import async_url
-from tests.support.postgres import create_database, drop_database
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def empty_database(postgres_server: str) -> Iterator[str]:
-    url = create_database(postgres_server, prefix="pywhatsapp_migrations")
-    yield url
-    drop_database(postgres_server, url)
 
 
 def _revisions() -> list[str]:

@@ -57,7 +57,9 @@ def world(factory: FakeUnitOfWorkFactory, hasher: FakePasswordHasher) -> World:
     alice = factory.put_user(
         User(username="alice", password_hash=hasher.hash(ALICE_PASSWORD), tenant_id=acme.id)
     )
-    bob = factory.put_user(User(username="bob", password_hash=hasher.hash("bob-password"), tenant_id=initech.id))
+    bob = factory.put_user(
+        User(username="bob", password_hash=hasher.hash("bob-password"), tenant_id=initech.id)
+    )
     factory.put_membership(Membership(tenant_id=acme.id, user_id=alice.id, role=Role.ADMIN))
     factory.put_membership(Membership(tenant_id=globex.id, user_id=alice.id, role=Role.AGENT))
     factory.put_membership(Membership(tenant_id=initech.id, user_id=bob.id, role=Role.OWNER))

@@ -44,7 +44,12 @@ def test_role_allows_itself_and_everything_below(role: Role, required: Role, all
 
 def principal(role: Role) -> Principal:
     return Principal(
-        user_id=uuid4(), username="alice", tenant_id=uuid4(), tenant_slug="acme", tenant_name="Acme", role=role
+        user_id=uuid4(),
+        username="alice",
+        tenant_id=uuid4(),
+        tenant_slug="acme",
+        tenant_name="Acme",
+        role=role,
     )
 
 
@@ -99,7 +104,7 @@ def test_every_well_formed_slug_is_accepted(slug: str) -> None:
 @given(
     VALID_SLUG,
     # "\n" is left out here: the trailing-newline case has its own test above.
-    st.sampled_from(list("ABZ_ .:/@é\t") + ["\u00a0"]),
+    st.sampled_from([*"ABZ_ .:/@é\t", "\u00a0"]),
     st.integers(min_value=0, max_value=63),
 )
 def test_a_slug_with_any_foreign_character_is_rejected(slug: str, bad: str, position: int) -> None:

@@ -15,8 +15,8 @@ from pywhatsapp.entrypoints.container import Container, build_container
 from pywhatsapp.entrypoints.settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

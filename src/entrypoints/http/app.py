@@ -17,6 +17,7 @@ from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -41,7 +42,7 @@ SECURITY_HEADERS = {
 }
 PAGE_CSP = (
     "default-src 'self'; img-src 'self' data: blob: https:; media-src 'self' blob: https:; "
-    "style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com https://fonts.googleapis.com; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com; "
     "connect-src 'self' ws: wss:; frame-ancestors 'none'; form-action 'self'"
 )
 
@@ -49,8 +50,10 @@ PAGE_CSP = (
 def _secure_headers(response: Response[Any]) -> Response[Any]:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if str(response.media_type).startswith("text/html"):
-        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+    # Set on every answer: templates only learn their media type after this hook, and the policy
+    # costs nothing on JSON.
+    response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+    if isinstance(response, Template):
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 

@@ -16,6 +16,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import Empty, Message, ScopeSession
 
 from pywhatsapp.domain.errors import NotAuthenticated
 from pywhatsapp.domain.identity.principal import Principal
@@ -42,6 +43,15 @@ class RotatingSessionBackend(SQLAlchemyAsyncSessionBackend):
     def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         new_id = connection.scope.get(NEW_SESSION_ID)  # type: ignore[misc]
         return str(new_id) if new_id else super().get_session_id(connection)
+
+    async def store_in_message(
+        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> None:
+        # An anonymous visitor with nothing to keep gets no session row and no cookie: otherwise every
+        # request to the login page would write to the database.
+        if scope_session is not Empty and not scope_session and not connection.cookies.get(self.config.key):
+            return
+        await super().store_in_message(scope_session, message, connection)
 
 
 def start_session(connection: ASGIConnection[Any, Any, Any, Any], principal: Principal) -> None:
