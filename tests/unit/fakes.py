@@ -241,12 +241,10 @@ class FakeUnitOfWork:
     def __init__(self, factory: FakeUnitOfWorkFactory, tenant_id: UUID | None) -> None:
         self._factory = factory
         self.tenant_id = tenant_id
-        self.committed = False
         self._working: FakeStore | None = None
 
     async def __aenter__(self) -> Self:
         self._open()
-        self._factory.opened.append(self)
         return self
 
     def _open(self) -> None:
@@ -280,8 +278,6 @@ class FakeUnitOfWork:
         if self._working is None:
             raise RuntimeError("commit() outside of `async with`")
         self._factory.store = self._working.snapshot()
-        self._factory.commits += 1
-        self.committed = True
 
     async def rollback(self) -> None:
         if self._working is None:
@@ -295,8 +291,6 @@ class FakeUnitOfWorkFactory:
 
     def __init__(self, store: FakeStore | None = None) -> None:
         self.store = store if store is not None else FakeStore()
-        self.commits = 0
-        self.opened: list[FakeUnitOfWork] = []
 
     def __call__(self, tenant_id: UUID | None = None) -> FakeUnitOfWork:
         return FakeUnitOfWork(self, tenant_id)

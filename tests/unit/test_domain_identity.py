@@ -211,12 +211,18 @@ def test_credential_errors_carry_a_message_for_the_user() -> None:
 # --- channels ------------------------------------------------------------------------------------
 
 
-def channel(**kwargs: int) -> Channel:
-    return Channel(tenant_id=uuid4(), phone_number_id="123", access_token="token", **kwargs)
+def channel(messages_per_second: int = DEFAULT_MESSAGES_PER_SECOND) -> Channel:
+    return Channel(
+        tenant_id=uuid4(),
+        phone_number_id="123",
+        access_token="token",
+        messages_per_second=messages_per_second,
+    )
 
 
 def test_channel_defaults_to_80_messages_per_second() -> None:
-    assert channel().messages_per_second == DEFAULT_MESSAGES_PER_SECOND == 80
+    bare = Channel(tenant_id=uuid4(), phone_number_id="123", access_token="token")
+    assert bare.messages_per_second == DEFAULT_MESSAGES_PER_SECOND == 80
 
 
 @pytest.mark.parametrize("rate", [1, 80, MAX_MESSAGES_PER_SECOND])

@@ -57,5 +57,5 @@ class JwtAccessTokens:
             )
         except jwt.ExpiredSignatureError as error:
             raise NotAuthenticated("The access token has expired; sign in again") from error
-        except (jwt.InvalidTokenError, ValueError, KeyError, TypeError) as error:
+        except (jwt.InvalidTokenError, ValueError, KeyError, TypeError, AttributeError) as error:
             raise NotAuthenticated("The access token is not valid") from error

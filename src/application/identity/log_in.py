@@ -73,10 +73,9 @@ class LogIn:
         try:
             return await resolve_principal(uow, user, current_tenant_id=user.tenant_id, requested_tenant=None)
         except TenantAccessDenied:
-            # No longer a member of the home tenant: land in the first tenant the user still belongs to.
-            memberships = await uow.memberships.list_for_user(user.id)
-            if not memberships:
+            # No longer a member of the home tenant (or it was deactivated): land in the first active
+            # tenant the user still belongs to.
+            tenants = await uow.tenants.list_for_user(user.id)
+            if not tenants:
                 raise
-            return await resolve_principal(
-                uow, user, current_tenant_id=memberships[0].tenant_id, requested_tenant=None
-            )
+            return await resolve_principal(uow, user, current_tenant_id=tenants[0].id, requested_tenant=None)

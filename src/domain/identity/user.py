@@ -15,7 +15,7 @@ MIN_PASSWORD_LENGTH = 8
 
 
 def validate_username(username: str) -> str:
-    if not _USERNAME.match(username):
+    if not _USERNAME.fullmatch(username):
         raise InvalidInput("A username has 3-150 characters: letters, digits and _ . @ + -")
     return username
 

@@ -15,7 +15,7 @@ _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 def validate_slug(slug: str) -> str:
     """A slug names a tenant in URLs and in `X-Tenant-Id`: lowercase letters, digits and inner dashes."""
-    if not _SLUG.match(slug):
+    if not _SLUG.fullmatch(slug):
         raise InvalidInput(
             f"Invalid tenant slug {slug!r}: use 1-63 lowercase letters, digits or dashes, "
             "starting and ending with a letter or digit"

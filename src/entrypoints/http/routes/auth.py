@@ -20,7 +20,7 @@ def client_address(request: Request[Any, Any, Any]) -> str:
 
 
 @post("/api/v1/auth/login", tags=["auth"], summary="Exchange username and password for an access token",
-      exclude_from_auth=True, status_code=200, security=[])
+      exclude_from_auth=True, status_code=200, security=[{}])
 async def login(data: JSONBody[LoginRequest], request: Request[Any, Any, Any], log_in: NamedDependency[LogIn]) -> Envelope[LoginResponse]:
     result = await log_in.execute(
         username=data.username, password=data.password, client_address=client_address(request), tenant=data.tenant

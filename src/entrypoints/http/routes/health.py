@@ -11,12 +11,12 @@ from pywhatsapp.adapters.persistence.database import DatabaseUnavailable, check_
 from pywhatsapp.entrypoints.http.envelope import Envelope, error_body, ok
 
 
-@get("/healthz", tags=["health"], summary="The process is alive", exclude_from_auth=True)
+@get("/healthz", tags=["health"], summary="The process is alive", exclude_from_auth=True, security=[{}])
 async def healthz() -> Envelope[dict[str, str]]:
     return ok({"status": "alive"})
 
 
-@get("/readyz", tags=["health"], summary="The database is reachable", exclude_from_auth=True)
+@get("/readyz", tags=["health"], summary="The database is reachable", exclude_from_auth=True, security=[{}])
 async def readyz(engine: NamedDependency[AsyncEngine]) -> Response[Envelope[dict[str, str]] | dict[str, object]]:
     try:
         await check_connection(engine, timeout=3.0)
