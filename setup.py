@@ -7,7 +7,9 @@ package with automatic discovery there.
 from setuptools import find_packages, setup
 
 packages = ["pywhatsapp"] + [f"pywhatsapp.{name}" for name in find_packages("src")]
-packages += ["pywhatsapp.migrations"] + [f"pywhatsapp.migrations.{name}" for name in find_packages("migrations")]
+packages += ["pywhatsapp.migrations"] + [
+    f"pywhatsapp.migrations.{name}" for name in find_packages("migrations")
+]
 
 setup(
     packages=packages,

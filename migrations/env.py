@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from logging.config import fileConfig
-from typing import Any
+from typing import Any, Literal
 
 from advanced_alchemy.base import orm_registry
 from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
 from pywhatsapp.adapters.persistence import models as _models  # noqa: F401 - registers every table
@@ -24,7 +25,7 @@ target_metadata = [Base.metadata, orm_registry.metadata]
 SECRET_TYPE = type(Secret())
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Library column types are written as the plain types they are in PostgreSQL, so that migrations
     import nothing but SQLAlchemy (and an encryption key never ends up in one)."""
     if type_ == "type":

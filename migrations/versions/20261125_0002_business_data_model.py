@@ -89,9 +89,7 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_contacts_tenant_id_created_at"), "contacts", ["tenant_id", "created_at"], unique=False
     )
-    op.create_index(
-        "ix_contacts_tags", "contacts", ["tags"], unique=False, postgresql_using="gin"
-    )
+    op.create_index("ix_contacts_tags", "contacts", ["tags"], unique=False, postgresql_using="gin")
     op.create_table(
         "webhook_logs",
         sa.Column("tenant_id", sa.Uuid(), nullable=True),

@@ -61,7 +61,9 @@ class Container(containers.DeclarativeContainer):
         SQLAlchemyAsyncConfig,
         session_maker=providers.Callable(lambda factory: lambda: factory()(), session_factory.provider),
     )
-    key_value_store = providers.Singleton(SQLAlchemyStore, alchemy_config, model=KeyValueRow, namespace="pywhatsapp")
+    key_value_store = providers.Singleton(
+        SQLAlchemyStore, alchemy_config, model=KeyValueRow, namespace="pywhatsapp"
+    )
 
     passwords = providers.Singleton(BcryptPasswordHasher, settings.provided.PASSWORD_HASH_ROUNDS)
     access_tokens = providers.Singleton(
@@ -71,7 +73,8 @@ class Container(containers.DeclarativeContainer):
         lifetime=providers.Factory(timedelta, minutes=settings.provided.JWT_ACCESS_TOKEN_LIFETIME_MINUTES),
     )
     login_attempts = providers.Singleton(
-        StoreLoginAttempts, providers.Callable(lambda store: store.with_namespace("login-failures"), key_value_store)
+        StoreLoginAttempts,
+        providers.Callable(lambda store: store.with_namespace("login-failures"), key_value_store),
     )
     login_policy = providers.Singleton(LoginThrottlePolicy)
 
@@ -94,5 +97,4 @@ class Container(containers.DeclarativeContainer):
 
 
 def build_container(settings: Settings) -> Container:
-    container = Container(settings=settings)
-    return container
+    return Container(settings=settings)

@@ -26,7 +26,11 @@ def configure_logging(settings: Settings) -> Path:
                 },
             },
             "handlers": {
-                "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"},
+                "stdout": {
+                    "class": "logging.StreamHandler",
+                    "stream": "ext://sys.stdout",
+                    "formatter": "json",
+                },
                 "file": {
                     "class": "logging.handlers.WatchedFileHandler",
                     "filename": str(log_file),

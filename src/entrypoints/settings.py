@@ -76,9 +76,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             credentials = quote(self.DB_USER or "postgres", safe="")
             if self.DB_PASSWORD:
                 credentials += ":" + quote(self.DB_PASSWORD, safe="")
-            return (
-                f"postgresql://{credentials}@{self.DB_HOST or 'localhost'}:{self.DB_PORT}/{self.DB_NAME or 'whatspy_db'}"
-            )
+            host = f"{self.DB_HOST or 'localhost'}:{self.DB_PORT}"
+            return f"postgresql://{credentials}@{host}/{self.DB_NAME or 'whatspy_db'}"
         return None
 
     @property
@@ -156,7 +155,9 @@ def _check(settings: Settings) -> None:
     if settings.MESSAGE_BUFFER < 0:
         raise SettingsError("MESSAGE_BUFFER: must not be negative")
     if not settings.GRAPH_API_URL.startswith(("http://", "https://")):
-        raise SettingsError(f"GRAPH_API_URL: must start with http:// or https:// (got {settings.GRAPH_API_URL!r})")
+        raise SettingsError(
+            f"GRAPH_API_URL: must start with http:// or https:// (got {settings.GRAPH_API_URL!r})"
+        )
     if settings.is_production:
         for name, default in (
             ("SESSION_SECRET_KEY", DEFAULT_SESSION_SECRET),
@@ -169,4 +170,6 @@ def _check(settings: Settings) -> None:
                     "(generate one with: openssl rand -hex 32)"
                 )
         if settings.ADMIN_PASSWORD == DEFAULT_ADMIN_PASSWORD:
-            raise SettingsError("ADMIN_PASSWORD: APP_ENV=production refuses the default admin password; set your own")
+            raise SettingsError(
+                "ADMIN_PASSWORD: APP_ENV=production refuses the default admin password; set your own"
+            )

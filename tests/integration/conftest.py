@@ -82,7 +82,10 @@ async def _truncate(url: str) -> None:
             tables = [
                 row[0]
                 for row in await connection.execute(
-                    sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+                    sa.text(
+                        "SELECT tablename FROM pg_tables"
+                        " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                    )
                 )
             ]
             await connection.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
@@ -91,11 +94,10 @@ async def _truncate(url: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+def clean_database(request: pytest.FixtureRequest) -> None:
     """Every integration test that uses the shared database starts from empty tables."""
     if "database_url" in request.fixturenames:
         asyncio.run(_truncate(request.getfixturevalue("database_url")))
-    yield
 
 
 @pytest.fixture
@@ -119,10 +121,16 @@ class Member:
 
 
 async def add_tenant_with_user(
-    uow_factory: SqlAlchemyUnitOfWorkFactory, slug: str, *, role: Role = Role.OWNER, username: str | None = None
+    uow_factory: SqlAlchemyUnitOfWorkFactory,
+    slug: str,
+    *,
+    role: Role = Role.OWNER,
+    username: str | None = None,
 ) -> Member:
     tenant = Tenant(id=uuid4(), name=slug.title(), slug=slug)
-    user = User(username=username or f"{slug}-user", password_hash=FAST_HASHER.hash(PASSWORD), tenant_id=tenant.id)
+    user = User(
+        username=username or f"{slug}-user", password_hash=FAST_HASHER.hash(PASSWORD), tenant_id=tenant.id
+    )
     async with uow_factory() as uow:
         await uow.tenants.add(tenant)
         await uow.users.add(user)
@@ -131,7 +139,9 @@ async def add_tenant_with_user(
     return Member(username=user.username, user_id=user.id, tenant_id=tenant.id, tenant_slug=slug, role=role)
 
 
-async def add_membership(uow_factory: SqlAlchemyUnitOfWorkFactory, member: Member, tenant_id: UUID, role: Role) -> None:
+async def add_membership(
+    uow_factory: SqlAlchemyUnitOfWorkFactory, member: Member, tenant_id: UUID, role: Role
+) -> None:
     async with uow_factory() as uow:
         await uow.memberships.add(Membership(tenant_id=tenant_id, user_id=member.user_id, role=role))
         await uow.commit()

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.postgres
 
 def _assert_error_envelope(response: httpx.Response, status: int) -> dict[str, object]:
     assert response.status_code == status, response.text
-    body = response.json()
+    body: dict[str, object] = response.json()
     assert body["status"] == "error"
     assert body["data"] is None
     assert isinstance(body["message"], str) and body["message"]
@@ -31,7 +31,9 @@ async def test_login_returns_a_token_that_opens_the_api(
     client: httpx.AsyncClient, uow_factory: SqlAlchemyUnitOfWorkFactory, settings: Settings
 ) -> None:
     member = await add_tenant_with_user(uow_factory, "acme")
-    response = await client.post("/api/v1/auth/login", json={"username": member.username, "password": PASSWORD})
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": member.username, "password": PASSWORD}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok" and body["message"] == "Signed in"
@@ -67,7 +69,9 @@ async def test_repeated_failures_are_throttled_even_with_the_right_password(
 ) -> None:
     member = await add_tenant_with_user(uow_factory, "acme")
     for _ in range(5):
-        wrong = await client.post("/api/v1/auth/login", json={"username": member.username, "password": "nope-nope"})
+        wrong = await client.post(
+            "/api/v1/auth/login", json={"username": member.username, "password": "nope-nope"}
+        )
         assert wrong.status_code == 401
     right = await client.post("/api/v1/auth/login", json={"username": member.username, "password": PASSWORD})
     body = _assert_error_envelope(right, 429)
@@ -84,14 +88,20 @@ async def test_repeated_failures_are_throttled_even_with_the_right_password(
         (b"[]", 422),
     ],
 )
-async def test_malformed_login_bodies_get_a_clear_4xx(client: httpx.AsyncClient, body: bytes, status: int) -> None:
-    response = await client.post("/api/v1/auth/login", content=body, headers={"content-type": "application/json"})
+async def test_malformed_login_bodies_get_a_clear_4xx(
+    client: httpx.AsyncClient, body: bytes, status: int
+) -> None:
+    response = await client.post(
+        "/api/v1/auth/login", content=body, headers={"content-type": "application/json"}
+    )
     _assert_error_envelope(response, status)
 
 
 async def test_a_huge_body_is_refused_before_it_is_read(client: httpx.AsyncClient) -> None:
     payload = b'{"username": "' + b"a" * (3 * 1024 * 1024) + b'", "password": "x"}'
-    response = await client.post("/api/v1/auth/login", content=payload, headers={"content-type": "application/json"})
+    response = await client.post(
+        "/api/v1/auth/login", content=payload, headers={"content-type": "application/json"}
+    )
     _assert_error_envelope(response, 413)
 
 
@@ -109,15 +119,26 @@ async def test_expired_tampered_and_unsigned_tokens_are_refused(
     good = await token_for(client, member.username)
     now = int(time.time())
     claims = {
-        "iss": "pywhatsapp", "sub": str(member.user_id), "tid": str(member.tenant_id), "role": "owner",
-        "iat": now - 7200, "exp": now - 3600,
+        "iss": "pywhatsapp",
+        "sub": str(member.user_id),
+        "tid": str(member.tenant_id),
+        "role": "owner",
+        "iat": now - 7200,
+        "exp": now - 3600,
     }
     expired = jwt.encode(claims, settings.JWT_SECRET_KEY, algorithm="HS256")
     header, payload, signature = good.split(".")
-    tampered_claims = json.loads(base64.urlsafe_b64decode(payload + "==")) | {"role": "owner", "tid": str(member.tenant_id), "sub": "00000000-0000-0000-0000-000000000000"}
-    tampered = f"{header}.{base64.urlsafe_b64encode(json.dumps(tampered_claims).encode()).rstrip(b'=').decode()}.{signature}"
+    tampered_claims = json.loads(base64.urlsafe_b64decode(payload + "==")) | {
+        "role": "owner",
+        "tid": str(member.tenant_id),
+        "sub": "00000000-0000-0000-0000-000000000000",
+    }
+    forged_payload = base64.urlsafe_b64encode(json.dumps(tampered_claims).encode()).rstrip(b"=").decode()
+    tampered = f"{header}.{forged_payload}.{signature}"
     unsigned = _forge(claims | {"exp": now + 3600}, {"alg": "none", "typ": "JWT"})
-    other_secret = jwt.encode(claims | {"exp": now + 3600}, "some-other-secret-0123456789abcdef", algorithm="HS256")
+    other_secret = jwt.encode(
+        claims | {"exp": now + 3600}, "some-other-secret-0123456789abcdef", algorithm="HS256"
+    )
 
     for token, expected in [
         (expired, "expired"),
@@ -136,9 +157,20 @@ async def test_expired_tampered_and_unsigned_tokens_are_refused(
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/messages", "/api/v1/conversations", "/api/conversations", "/api/v1/contacts", "/api/v1/groups",
-     "/api/v1/audiences", "/api/v1/templates", "/api/v1/campaigns", "/api/v1/channels", "/api/v1/webhooks",
-     "/api/v1/tenants", "/api/v1/auth/me"],
+    [
+        "/api/v1/messages",
+        "/api/v1/conversations",
+        "/api/conversations",
+        "/api/v1/contacts",
+        "/api/v1/groups",
+        "/api/v1/audiences",
+        "/api/v1/templates",
+        "/api/v1/campaigns",
+        "/api/v1/channels",
+        "/api/v1/webhooks",
+        "/api/v1/tenants",
+        "/api/v1/auth/me",
+    ],
 )
 async def test_every_api_route_needs_a_credential(client: httpx.AsyncClient, path: str) -> None:
     response = await client.get(path)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.postgres
 def run(empty_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
 
-    def invoke(*args: str, input: str | None = None, **env: str) -> Result:  # noqa: A002
+    def invoke(*args: str, input: str | None = None, **env: str) -> Result:
         environment = {
             "DATABASE_URL": empty_database,
             "PASSWORD_HASH_ROUNDS": "4",
@@ -96,7 +96,16 @@ def test_db_commands_move_between_revisions(run) -> None:  # type: ignore[no-unt
 def test_create_admin_adds_a_user_with_a_role_in_a_tenant(run) -> None:  # type: ignore[no-untyped-def]
     assert run("setup").exit_code == 0
     assert run("tenant", "create", "--name", "Acme", "--slug", "acme").exit_code == 0
-    created = run("create-admin", "--username", "maria", "--tenant", "acme", "--role", "agent", input="s3cret-pass\ns3cret-pass\n")
+    created = run(
+        "create-admin",
+        "--username",
+        "maria",
+        "--tenant",
+        "acme",
+        "--role",
+        "agent",
+        input="s3cret-pass\ns3cret-pass\n",
+    )
     assert created.exit_code == 0, created.output
     assert "Created maria (agent) in tenant acme" in created.output
     unknown = run("create-admin", "--username", "joe", "--password", "long-enough-1", "--tenant", "nope")

@@ -44,9 +44,21 @@ async def test_the_openapi_document_describes_the_api(client: httpx.AsyncClient)
     assert response.status_code == 200
     spec = response.json()
     paths = spec["paths"]
-    for path in ("/api/v1/auth/login", "/api/v1/messages", "/api/v1/conversations", "/api/conversations",
-                 "/api/v1/contacts", "/api/v1/groups", "/api/v1/templates", "/api/v1/campaigns",
-                 "/api/v1/webhooks", "/api/v1/channels", "/api/v1/audiences", "/healthz", "/readyz"):
+    for path in (
+        "/api/v1/auth/login",
+        "/api/v1/messages",
+        "/api/v1/conversations",
+        "/api/conversations",
+        "/api/v1/contacts",
+        "/api/v1/groups",
+        "/api/v1/templates",
+        "/api/v1/campaigns",
+        "/api/v1/webhooks",
+        "/api/v1/channels",
+        "/api/v1/audiences",
+        "/healthz",
+        "/readyz",
+    ):
         assert path in paths, path
     assert spec["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
     assert paths["/api/v1/auth/login"]["post"]["security"] == [{}]  # no credential needed

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.postgres
 
 
 def _login(base: str, username: str, password: str) -> httpx.Response:
-    return httpx.post(f"{base}/api/v1/auth/login", json={"username": username, "password": password}, timeout=30)
+    return httpx.post(
+        f"{base}/api/v1/auth/login", json={"username": username, "password": password}, timeout=30
+    )
 
 
 def test_serve_on_a_fresh_data_dir_starts_the_embedded_database_and_lets_the_admin_in(tmp_path: Path) -> None:
@@ -54,7 +56,9 @@ def test_serve_with_two_workers_shares_the_embedded_database(tmp_path: Path) -> 
     base = f"http://127.0.0.1:{port}"
     env = command_env(PYWHATSAPP_DATA_DIR=str(tmp_path / "data"), PASSWORD_HASH_ROUNDS="4")
     server = RunningProcess(
-        [console_script(), "serve", "--port", str(port), "--workers", "2"], env=env, cwd=tmp_path,
+        [console_script(), "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        cwd=tmp_path,
         log=tmp_path / "serve.log",
     )
     try:
@@ -74,7 +78,9 @@ async def test_the_app_runs_under_plain_uvicorn_with_an_app_path(
     env = command_env(DATABASE_URL=database_url, PASSWORD_HASH_ROUNDS="4", PYWHATSAPP_LOG_DIR=str(tmp_path))
     server = RunningProcess(
         [sys.executable, "-m", "uvicorn", "pywhatsapp.entrypoints.http.asgi:app", "--port", str(port)],
-        env=env, cwd=tmp_path, log=tmp_path / "uvicorn.log",
+        env=env,
+        cwd=tmp_path,
+        log=tmp_path / "uvicorn.log",
     )
     try:
         server.wait_ready(f"{base}/readyz")
@@ -88,7 +94,9 @@ def test_a_wrong_setting_stops_uvicorn_with_one_line(tmp_path: Path) -> None:
     env = command_env(DB_PORT="not-a-port", DB_HOST="127.0.0.1")
     server = RunningProcess(
         [sys.executable, "-m", "uvicorn", "pywhatsapp.entrypoints.http.asgi:app", "--port", str(free_port())],
-        env=env, cwd=tmp_path, log=tmp_path / "uvicorn.log",
+        env=env,
+        cwd=tmp_path,
+        log=tmp_path / "uvicorn.log",
     )
     server.process.wait(timeout=60)
     assert server.stop() != 0

@@ -31,42 +31,78 @@ from tests.support.live_server import LiveServer
 pytestmark = pytest.mark.postgres
 
 # Each kind of record, how to make one for a tenant, and the API list that must show it.
-KINDS = ["contacts", "channels", "groups", "audiences", "templates", "campaigns", "conversations", "messages",
-         "webhook_logs"]
+KINDS = [
+    "contacts",
+    "channels",
+    "groups",
+    "audiences",
+    "templates",
+    "campaigns",
+    "conversations",
+    "messages",
+    "webhook_logs",
+]
 LIST_PATH = {
-    "contacts": "/api/v1/contacts", "channels": "/api/v1/channels", "groups": "/api/v1/groups",
-    "audiences": "/api/v1/audiences", "templates": "/api/v1/templates", "campaigns": "/api/v1/campaigns",
-    "conversations": "/api/v1/conversations", "messages": "/api/v1/messages", "webhook_logs": "/api/v1/webhooks",
+    "contacts": "/api/v1/contacts",
+    "channels": "/api/v1/channels",
+    "groups": "/api/v1/groups",
+    "audiences": "/api/v1/audiences",
+    "templates": "/api/v1/templates",
+    "campaigns": "/api/v1/campaigns",
+    "conversations": "/api/v1/conversations",
+    "messages": "/api/v1/messages",
+    "webhook_logs": "/api/v1/webhooks",
 }
 
 
-async def _add_records(uow_factory: SqlAlchemyUnitOfWorkFactory, tenant_id: UUID, counts: dict[str, int]) -> dict[str, set[str]]:
+async def _add_records(
+    uow_factory: SqlAlchemyUnitOfWorkFactory, tenant_id: UUID, counts: dict[str, int]
+) -> dict[str, set[str]]:
     created: dict[str, set[str]] = {kind: set() for kind in KINDS}
     async with uow_factory(tenant_id) as uow:
         for n in range(counts["contacts"] + counts["conversations"] + counts["messages"]):
-            contact = await uow.contacts.add(Contact(tenant_id=tenant_id, wa_id=f"1555{uuid4().int % 10**7:07d}{n}"))
+            contact = await uow.contacts.add(
+                Contact(tenant_id=tenant_id, wa_id=f"1555{uuid4().int % 10**7:07d}{n}")
+            )
             if n < counts["contacts"]:
                 created["contacts"].add(str(contact.id))
                 continue
             created["contacts"].add(str(contact.id))
             if n < counts["contacts"] + counts["conversations"]:
-                conversation = await uow.conversations.add(Conversation(tenant_id=tenant_id, contact_id=contact.id))
+                conversation = await uow.conversations.add(
+                    Conversation(tenant_id=tenant_id, contact_id=contact.id)
+                )
                 created["conversations"].add(str(conversation.id))
             else:
                 message = await uow.messages.add(
-                    Message(tenant_id=tenant_id, direction=Direction.INCOMING, type="text", wa_id=contact.wa_id,
-                            contact_id=contact.id, wamid=f"wamid.{uuid4().hex}", text="hello")
+                    Message(
+                        tenant_id=tenant_id,
+                        direction=Direction.INCOMING,
+                        type="text",
+                        wa_id=contact.wa_id,
+                        contact_id=contact.id,
+                        wamid=f"wamid.{uuid4().hex}",
+                        text="hello",
+                    )
                 )
                 created["messages"].add(str(message.id))
         makers: dict[str, Any] = {
-            "channels": lambda: uow.channels.add(Channel(tenant_id=tenant_id, phone_number_id=uuid4().hex[:15],
-                                                          access_token="EAAG-secret-token")),
+            "channels": lambda: uow.channels.add(
+                Channel(
+                    tenant_id=tenant_id, phone_number_id=uuid4().hex[:15], access_token="EAAG-secret-token"
+                )
+            ),
             "groups": lambda: uow.groups.add(Group(tenant_id=tenant_id, subject="Team")),
-            "audiences": lambda: uow.audiences.add(Audience(tenant_id=tenant_id, name=f"list-{uuid4().hex[:6]}")),
-            "templates": lambda: uow.templates.add(MessageTemplate(tenant_id=tenant_id, name=f"t_{uuid4().hex[:6]}",
-                                                                   language="en_US")),
+            "audiences": lambda: uow.audiences.add(
+                Audience(tenant_id=tenant_id, name=f"list-{uuid4().hex[:6]}")
+            ),
+            "templates": lambda: uow.templates.add(
+                MessageTemplate(tenant_id=tenant_id, name=f"t_{uuid4().hex[:6]}", language="en_US")
+            ),
             "campaigns": lambda: uow.campaigns.add(Campaign(tenant_id=tenant_id, name="Spring sale")),
-            "webhook_logs": lambda: uow.webhook_logs.add(WebhookLogEntry(tenant_id=tenant_id, raw_body="{}", body={})),
+            "webhook_logs": lambda: uow.webhook_logs.add(
+                WebhookLogEntry(tenant_id=tenant_id, raw_body="{}", body={})
+            ),
         }
         for kind, make in makers.items():
             for _ in range(counts[kind]):
@@ -82,7 +118,9 @@ def _ids(response: httpx.Response) -> tuple[set[str], int]:
 
 
 tenant_plans = st.lists(
-    st.fixed_dictionaries({kind: st.integers(min_value=0, max_value=2) for kind in KINDS}), min_size=2, max_size=4
+    st.fixed_dictionaries({kind: st.integers(min_value=0, max_value=2) for kind in KINDS}),
+    min_size=2,
+    max_size=4,
 )
 
 
@@ -120,7 +158,9 @@ def test_no_list_endpoint_ever_shows_another_tenants_rows(
                     response = await client.get(LIST_PATH[kind], headers=headers | {"X-Tenant-Id": ref})
                     assert response.status_code == 403, response.text
                     assert response.json() == {
-                        "data": None, "message": response.json()["message"], "status": "error"
+                        "data": None,
+                        "message": response.json()["message"],
+                        "status": "error",
                     }
         finally:
             await engine.dispose()
@@ -134,7 +174,9 @@ async def test_a_member_of_two_tenants_switches_with_x_tenant_id(
     alice = await add_tenant_with_user(uow_factory, "alpha", username="alice")
     bob = await add_tenant_with_user(uow_factory, "beta", username="bob")
     await add_membership(uow_factory, alice, bob.tenant_id, Role.AGENT)
-    alpha_contacts = await _add_records(uow_factory, alice.tenant_id, dict.fromkeys(KINDS, 0) | {"contacts": 1})
+    alpha_contacts = await _add_records(
+        uow_factory, alice.tenant_id, dict.fromkeys(KINDS, 0) | {"contacts": 1}
+    )
     beta_contacts = await _add_records(uow_factory, bob.tenant_id, dict.fromkeys(KINDS, 0) | {"contacts": 2})
     headers = {"Authorization": f"Bearer {await token_for(client, 'alice')}"}
 
@@ -152,15 +194,20 @@ async def test_a_member_of_two_tenants_switches_with_x_tenant_id(
     assert refused.status_code == 403
 
 
-async def test_login_into_a_chosen_tenant(client: httpx.AsyncClient, uow_factory: SqlAlchemyUnitOfWorkFactory) -> None:
+async def test_login_into_a_chosen_tenant(
+    client: httpx.AsyncClient, uow_factory: SqlAlchemyUnitOfWorkFactory
+) -> None:
     alice = await add_tenant_with_user(uow_factory, "alpha", username="alice")
     bob = await add_tenant_with_user(uow_factory, "beta", username="bob")
     await add_membership(uow_factory, alice, bob.tenant_id, Role.ADMIN)
-    response = await client.post("/api/v1/auth/login", json={"username": "alice", "password": "correct-horse-battery",
-                                                             "tenant": "beta"})
+    response = await client.post(
+        "/api/v1/auth/login",
+        json={"username": "alice", "password": "correct-horse-battery", "tenant": "beta"},
+    )
     assert response.json()["data"]["tenant"]["slug"] == "beta"
-    refused = await client.post("/api/v1/auth/login", json={"username": "bob", "password": "correct-horse-battery",
-                                                            "tenant": "alpha"})
+    refused = await client.post(
+        "/api/v1/auth/login", json={"username": "bob", "password": "correct-horse-battery", "tenant": "alpha"}
+    )
     assert refused.status_code == 403
 
 
@@ -189,18 +236,31 @@ async def test_a_tenants_unit_of_work_cannot_read_or_write_another_tenants_rows(
         assert (await uow.contacts.get(contact_id)) is not None
 
 
-async def test_channel_secrets_are_encrypted_at_rest(uow_factory: SqlAlchemyUnitOfWorkFactory, database_url: str) -> None:
+async def test_channel_secrets_are_encrypted_at_rest(
+    uow_factory: SqlAlchemyUnitOfWorkFactory, database_url: str
+) -> None:
     import sqlalchemy as sa
 
     alpha = await add_tenant_with_user(uow_factory, "alpha")
     async with uow_factory(alpha.tenant_id) as uow:
-        await uow.channels.add(Channel(tenant_id=alpha.tenant_id, phone_number_id="1234567890", access_token="EAAG-very-secret",
-                                       app_secret="app-secret-value", verify_token="verify-me"))
+        await uow.channels.add(
+            Channel(
+                tenant_id=alpha.tenant_id,
+                phone_number_id="1234567890",
+                access_token="EAAG-very-secret",
+                app_secret="app-secret-value",
+                verify_token="verify-me",
+            )
+        )
         await uow.commit()
     engine = create_engine(database_url, pool_size=1, max_overflow=0)
     try:
         async with engine.connect() as connection:
-            row = (await connection.execute(sa.text("SELECT access_token, app_secret, verify_token FROM channels"))).one()
+            row = (
+                await connection.execute(
+                    sa.text("SELECT access_token, app_secret, verify_token FROM channels")
+                )
+            ).one()
     finally:
         await engine.dispose()
     assert "EAAG-very-secret" not in row.access_token

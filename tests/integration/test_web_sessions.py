@@ -36,7 +36,12 @@ async def _sign_in(client: httpx.AsyncClient, username: str, password: str = PAS
     assert form.status_code == 200
     return await client.post(
         "/login",
-        data={"username": username, "password": password, "next": "/chat", "_csrf_token": _csrf_token(form.text)},
+        data={
+            "username": username,
+            "password": password,
+            "next": "/chat",
+            "_csrf_token": _csrf_token(form.text),
+        },
     )
 
 
@@ -48,7 +53,10 @@ async def test_signed_out_pages_redirect_to_login(client: httpx.AsyncClient) -> 
 
 
 async def test_login_page_signs_in_and_the_session_works_on_another_instance(
-    live_server: LiveServer, second_instance: LiveServer, uow_factory: SqlAlchemyUnitOfWorkFactory, settings: Settings
+    live_server: LiveServer,
+    second_instance: LiveServer,
+    uow_factory: SqlAlchemyUnitOfWorkFactory,
+    settings: Settings,
 ) -> None:
     member = await add_tenant_with_user(uow_factory, "acme", username="agent-smith")
     async with httpx.AsyncClient(base_url=live_server.url) as first:
@@ -71,7 +79,9 @@ async def test_login_page_signs_in_and_the_session_works_on_another_instance(
 
     async with httpx.AsyncClient(base_url=live_server.url, cookies={SESSION_COOKIE: cookie}) as first_again:
         after_logout = await first_again.get("/chat")
-        assert after_logout.status_code in (302, 303, 307), "logging out on one instance ends the session everywhere"
+        assert after_logout.status_code in (302, 303, 307), (
+            "logging out on one instance ends the session everywhere"
+        )
 
 
 async def test_a_session_cookie_cannot_change_data_through_the_api(
@@ -79,7 +89,9 @@ async def test_a_session_cookie_cannot_change_data_through_the_api(
 ) -> None:
     member = await add_tenant_with_user(uow_factory, "acme")
     await _sign_in(client, member.username)
-    response = await client.post("/api/v1/auth/login", json={"username": member.username, "password": PASSWORD})
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": member.username, "password": PASSWORD}
+    )
     assert response.status_code == 200  # logging in needs no credential
     refused = await client.request("DELETE", "/api/v1/contacts")
     assert refused.status_code in (401, 405)
@@ -103,7 +115,9 @@ async def test_a_session_id_planted_before_login_is_replaced(
     response = await _sign_in(client, member.username)
     assert response.status_code == 303
     assert response.cookies[SESSION_COOKIE] != planted
-    async with httpx.AsyncClient(base_url=str(client.base_url), cookies={SESSION_COOKIE: planted}) as attacker:
+    async with httpx.AsyncClient(
+        base_url=str(client.base_url), cookies={SESSION_COOKIE: planted}
+    ) as attacker:
         assert (await attacker.get("/chat")).status_code in (302, 303, 307)
 
 
@@ -132,7 +146,11 @@ async def test_after_login_only_local_redirects_are_followed(
     assert "evil.example" not in form.text
     response = await client.post(
         "/login",
-        data={"username": member.username, "password": PASSWORD, "next": "//evil.example",
-              "_csrf_token": _csrf_token(form.text)},
+        data={
+            "username": member.username,
+            "password": PASSWORD,
+            "next": "//evil.example",
+            "_csrf_token": _csrf_token(form.text),
+        },
     )
     assert response.headers["location"] == "/chat"

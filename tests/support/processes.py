@@ -33,7 +33,9 @@ class RunningProcess:
     def __init__(self, args: list[str], *, env: dict[str, str], cwd: Path, log: Path) -> None:
         self.log = log
         self._log_file = log.open("wb")
-        self.process = subprocess.Popen(args, env=env, cwd=cwd, stdout=self._log_file, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            args, env=env, cwd=cwd, stdout=self._log_file, stderr=subprocess.STDOUT
+        )
 
     def wait_ready(self, url: str, timeout: float = 120) -> float:
         started = time.perf_counter()

@@ -35,7 +35,9 @@ class JwtAccessTokens:
             "exp": int(expires_at.timestamp()),
             "jti": secrets.token_hex(12),
         }
-        return IssuedToken(token=jwt.encode(claims, self._secret, algorithm=self._algorithm), expires_at=expires_at)
+        return IssuedToken(
+            token=jwt.encode(claims, self._secret, algorithm=self._algorithm), expires_at=expires_at
+        )
 
     def decode(self, token: str) -> TokenClaims:
         try:

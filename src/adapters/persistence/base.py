@@ -35,7 +35,10 @@ class Record(Base):
         sa.DateTime(timezone=True), server_default=sa.func.now(), default=sa.func.now()
     )
     updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now(), default=sa.func.now(), onupdate=sa.func.now()
+        sa.DateTime(timezone=True),
+        server_default=sa.func.now(),
+        default=sa.func.now(),
+        onupdate=sa.func.now(),
     )
 
 

@@ -12,7 +12,7 @@ _key: bytes | None = None
 
 
 def configure_secret_key(key: str | bytes) -> None:
-    global _key  # noqa: PLW0603
+    global _key
     _key = key.encode() if isinstance(key, str) else key
 
 

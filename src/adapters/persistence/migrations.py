@@ -46,7 +46,9 @@ async def current_revision(engine_url: str) -> str | None:
     engine = create_async_engine(async_url(engine_url))
     try:
         async with engine.connect() as connection:
-            return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+            return await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
     finally:
         await engine.dispose()
 

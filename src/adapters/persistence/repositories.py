@@ -70,7 +70,9 @@ class SqlTenants(SqlRecords[Tenant]):
         return None if row is None else to_entity(row, Tenant)
 
     async def list_all(self) -> Sequence[Tenant]:
-        rows = await self._session.scalars(sa.select(TenantRow).order_by(TenantRow.created_at, TenantRow.slug))
+        rows = await self._session.scalars(
+            sa.select(TenantRow).order_by(TenantRow.created_at, TenantRow.slug)
+        )
         return [to_entity(row, Tenant) for row in rows]
 
     async def list_for_user(self, user_id: UUID) -> Sequence[Tenant]:
@@ -98,12 +100,16 @@ class SqlMemberships(SqlRecords[Membership]):
 
     async def get(self, *, user_id: UUID, tenant_id: UUID) -> Membership | None:  # type: ignore[override]
         row = await self._session.scalar(
-            sa.select(MembershipRow).where(MembershipRow.user_id == user_id, MembershipRow.tenant_id == tenant_id)
+            sa.select(MembershipRow).where(
+                MembershipRow.user_id == user_id, MembershipRow.tenant_id == tenant_id
+            )
         )
         return None if row is None else to_entity(row, Membership)
 
     async def list_for_user(self, user_id: UUID) -> Sequence[Membership]:
         rows = await self._session.scalars(
-            sa.select(MembershipRow).where(MembershipRow.user_id == user_id).order_by(MembershipRow.created_at)
+            sa.select(MembershipRow)
+            .where(MembershipRow.user_id == user_id)
+            .order_by(MembershipRow.created_at)
         )
         return [to_entity(row, Membership) for row in rows]

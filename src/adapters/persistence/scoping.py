@@ -63,4 +63,6 @@ def _stamp_new_rows(session: Session, flush_context: Any, instances: Any) -> Non
         if row.tenant_id is None:
             row.tenant_id = tenant_id
         elif row.tenant_id != tenant_id:
-            raise TenantScopeViolation(f"{type(row).__name__} of tenant {row.tenant_id} written in {tenant_id}")
+            raise TenantScopeViolation(
+                f"{type(row).__name__} of tenant {row.tenant_id} written in {tenant_id}"
+            )

@@ -32,7 +32,7 @@ class SqlAlchemyUnitOfWork:
 
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
-        open_scope(self.session, self._tenant_id, all_tenants=self._all_tenants)
+        open_scope(self.session.sync_session, self._tenant_id, all_tenants=self._all_tenants)
         s = self.session
         self.tenants = SqlTenants(s)
         self.users = SqlUsers(s)

@@ -20,9 +20,9 @@ from pywhatsapp.domain.contacts.group import Group
 from pywhatsapp.domain.identity.user import User
 from pywhatsapp.domain.messaging.conversation import Conversation
 from pywhatsapp.domain.messaging.message import Message
+from pywhatsapp.domain.templates.template import MessageTemplate
 from pywhatsapp.domain.tenancy.membership import Membership
 from pywhatsapp.domain.tenancy.tenant import Tenant
-from pywhatsapp.domain.templates.template import MessageTemplate
 from pywhatsapp.domain.webhooks.webhook_log import WebhookLogEntry
 
 T = TypeVar("T")
@@ -71,18 +71,31 @@ class Memberships(Protocol):
 
 
 class UnitOfWork(Protocol):
-    tenants: Tenants
-    users: Users
-    memberships: Memberships
-    channels: TenantRecords[Channel]
-    contacts: TenantRecords[Contact]
-    groups: TenantRecords[Group]
-    audiences: TenantRecords[Audience]
-    conversations: TenantRecords[Conversation]
-    messages: TenantRecords[Message]
-    templates: TenantRecords[MessageTemplate]
-    campaigns: TenantRecords[Campaign]
-    webhook_logs: TenantRecords[WebhookLogEntry]
+    # Read-only members, so that an adapter may expose more specific repositories than these ports.
+    @property
+    def tenants(self) -> Tenants: ...
+    @property
+    def users(self) -> Users: ...
+    @property
+    def memberships(self) -> Memberships: ...
+    @property
+    def channels(self) -> TenantRecords[Channel]: ...
+    @property
+    def contacts(self) -> TenantRecords[Contact]: ...
+    @property
+    def groups(self) -> TenantRecords[Group]: ...
+    @property
+    def audiences(self) -> TenantRecords[Audience]: ...
+    @property
+    def conversations(self) -> TenantRecords[Conversation]: ...
+    @property
+    def messages(self) -> TenantRecords[Message]: ...
+    @property
+    def templates(self) -> TenantRecords[MessageTemplate]: ...
+    @property
+    def campaigns(self) -> TenantRecords[Campaign]: ...
+    @property
+    def webhook_logs(self) -> TenantRecords[WebhookLogEntry]: ...
 
     async def commit(self) -> None: ...
 

@@ -23,11 +23,18 @@ class CreateUser:
         validate_password(password)
         async with self._uow_factory() as uow:
             if await uow.tenants.get(tenant_id) is None:
-                raise NotFound(f"Tenant {tenant_id} does not exist; create it first (pywhatsapp tenant create)")
+                raise NotFound(
+                    f"Tenant {tenant_id} does not exist; create it first (pywhatsapp tenant create)"
+                )
             if await uow.users.get_by_username(username) is not None:
                 raise Conflict(f"A user named {username!r} already exists")
             user = await uow.users.add(
-                User(username=username, password_hash=self._passwords.hash(password), tenant_id=tenant_id, email=email)
+                User(
+                    username=username,
+                    password_hash=self._passwords.hash(password),
+                    tenant_id=tenant_id,
+                    email=email,
+                )
             )
             await uow.memberships.add(Membership(tenant_id=tenant_id, user_id=user.id, role=role))
             await uow.commit()

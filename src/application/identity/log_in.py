@@ -14,7 +14,6 @@ from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.identity.user import User
 
 
-
 @dataclass(frozen=True)
 class LoginResult:
     principal: Principal
@@ -54,7 +53,9 @@ class LogIn:
             raise LoginThrottled(self._policy.window_seconds)
         async with self._uow_factory() as uow:
             user = await uow.users.get_by_username(username.strip())
-            valid = self._passwords.verify(password, self._hash_to_check(user.password_hash if user else None))
+            valid = self._passwords.verify(
+                password, self._hash_to_check(user.password_hash if user else None)
+            )
             if user is None or not valid or not user.is_active:
                 await self._attempts.record_failure(key, window_seconds=self._policy.window_seconds)
                 raise InvalidCredentials()
@@ -63,13 +64,17 @@ class LogIn:
             await uow.users.update(user)
             await uow.commit()
         await self._attempts.clear(key)
-        token = self._tokens.issue(user_id=principal.user_id, tenant_id=principal.tenant_id, role=principal.role)
+        token = self._tokens.issue(
+            user_id=principal.user_id, tenant_id=principal.tenant_id, role=principal.role
+        )
         return LoginResult(principal=principal, access_token=token)
 
     @staticmethod
     async def _principal(uow: UnitOfWork, user: User, tenant: str | None) -> Principal:
         if tenant:
-            return await resolve_principal(uow, user, current_tenant_id=user.tenant_id, requested_tenant=tenant)
+            return await resolve_principal(
+                uow, user, current_tenant_id=user.tenant_id, requested_tenant=tenant
+            )
         try:
             return await resolve_principal(uow, user, current_tenant_id=user.tenant_id, requested_tenant=None)
         except TenantAccessDenied:

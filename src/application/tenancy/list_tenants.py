@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from pywhatsapp.application.common.unit_of_work import UnitOfWorkFactory
+from pywhatsapp.application.tenancy.resolve_principal import find_tenant
 from pywhatsapp.domain.tenancy.tenant import Tenant
 
 
@@ -19,3 +20,8 @@ class ListTenants:
     async def of_user(self, user_id: UUID) -> list[Tenant]:
         async with self._uow_factory() as uow:
             return list(await uow.tenants.list_for_user(user_id))
+
+    async def find(self, reference: str) -> Tenant | None:
+        """A tenant by its UUID or slug."""
+        async with self._uow_factory() as uow:
+            return await find_tenant(uow, reference)

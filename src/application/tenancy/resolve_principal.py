@@ -37,6 +37,10 @@ async def resolve_principal(
     if tenant is None or membership is None or not tenant.is_active:
         raise TenantAccessDenied(f"You are not a member of tenant {requested_tenant or current_tenant_id}")
     return Principal(
-        user_id=user.id, username=user.username, tenant_id=tenant.id, tenant_slug=tenant.slug,
-        tenant_name=tenant.name, role=membership.role
+        user_id=user.id,
+        username=user.username,
+        tenant_id=tenant.id,
+        tenant_slug=tenant.slug,
+        tenant_name=tenant.name,
+        role=membership.role,
     )

@@ -20,4 +20,6 @@ class Principal:
 
     def require(self, role: Role) -> None:
         if not self.role.allows(role):
-            raise PermissionDenied(f"This needs the {role.value} role; you are {self.role.value} in this tenant")
+            raise PermissionDenied(
+                f"This needs the {role.value} role; you are {self.role.value} in this tenant"
+            )

@@ -33,7 +33,9 @@ def downgrade(ctx: CliContext, revision: str, yes: bool) -> None:
         click.confirm(f"Downgrade to {revision}? Tables dropped by it lose their data", abort=True)
     url = ctx.database_url()
     migrations.downgrade(url, revision)
-    console.print(f"Database at revision [bold]{ctx.run(migrations.current_revision(url)) or 'base (empty)'}[/]")
+    console.print(
+        f"Database at revision [bold]{ctx.run(migrations.current_revision(url)) or 'base (empty)'}[/]"
+    )
 
 
 @db.command("current")

@@ -24,7 +24,7 @@ def cli() -> None:
 
 @cli.result_callback()
 @click.pass_context
-def _close(ctx: click.Context, *_: object, **__: object) -> None:
+def _close(ctx: click.Context, /, *_: object, **__: object) -> None:
     from pywhatsapp.entrypoints.cli.context import CliContext
 
     cli_context = ctx.find_object(CliContext)

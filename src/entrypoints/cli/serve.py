@@ -16,7 +16,9 @@ ASGI_APP = "pywhatsapp.entrypoints.http.asgi:app"
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Use 0.0.0.0 to listen on every interface.")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Use 0.0.0.0 to listen on every interface."
+)
 @click.option("--port", default=8002, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
@@ -37,7 +39,9 @@ def serve(ctx: CliContext, host: str, port: int, workers: int, reload: bool) -> 
         )
     )
     if report.admin_created:
-        console.print(f"Created the admin [bold]{report.admin.username}[/] with the password from ADMIN_PASSWORD")
+        console.print(
+            f"Created the admin [bold]{report.admin.username}[/] with the password from ADMIN_PASSWORD"
+        )
     # Workers are separate processes: hand them the database this process started (the embedded one
     # stays up as long as this process does) and the log directory that goes with it.
     os.environ["DATABASE_URL"] = url

@@ -51,8 +51,12 @@ def run_setup(ctx: CliContext, *, fresh: bool, yes: bool) -> InstallationReport:
             admin_password=settings.ADMIN_PASSWORD,
         )
     )
-    console.print(f"      tenant {report.tenant.slug!r}: {'created' if report.tenant_created else 'already there'}")
-    console.print(f"      admin {report.admin.username!r}: {'created' if report.admin_created else 'already there'}")
+    console.print(
+        f"      tenant {report.tenant.slug!r}: {'created' if report.tenant_created else 'already there'}"
+    )
+    console.print(
+        f"      admin {report.admin.username!r}: {'created' if report.admin_created else 'already there'}"
+    )
     _step(5, "Verifying every table")
     counts = ctx.run(_count_rows(ctx))
     table = Table("table", "rows", title="Tables", title_justify="left")

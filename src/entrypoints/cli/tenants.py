@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import click
 from rich.table import Table
 
@@ -18,10 +20,10 @@ def tenant() -> None:
 @click.option("--slug", required=True, help="Lowercase letters, digits and dashes; used in X-Tenant-Id.")
 @click.option("--id", "tenant_id", type=click.UUID, help="Keep a given UUID (default: a new one).")
 @pass_context
-def create(ctx: CliContext, name: str, slug: str, tenant_id: object) -> None:
+def create(ctx: CliContext, name: str, slug: str, tenant_id: UUID | None) -> None:
     """Create a tenant."""
     ctx.database_url()
-    created = ctx.run(ctx.container.create_tenant().execute(name=name, slug=slug, tenant_id=tenant_id))  # type: ignore[arg-type]
+    created = ctx.run(ctx.container.create_tenant().execute(name=name, slug=slug, tenant_id=tenant_id))
     console.print(f"[green]Created[/] tenant {created.slug} ({created.id})")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from pywhatsapp.adapters.persistence import migrations
-from pywhatsapp.application.tenancy.resolve_principal import find_tenant
 from pywhatsapp.domain.tenancy.membership import Role
 from pywhatsapp.entrypoints.cli.context import CliContext, console, fail, pass_context
 
@@ -14,7 +13,9 @@ from pywhatsapp.entrypoints.cli.context import CliContext, console, fail, pass_c
 @click.option("--username", help="Defaults to ADMIN_USERNAME.")
 @click.option("--password", help="Asked for when not given (and ADMIN_PASSWORD is not set).")
 @click.option("--tenant", "tenant_ref", default="default", show_default=True, help="Tenant UUID or slug.")
-@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.ADMIN.value, show_default=True)
+@click.option(
+    "--role", type=click.Choice([r.value for r in Role]), default=Role.ADMIN.value, show_default=True
+)
 @click.option("--email")
 @pass_context
 def create_admin(
@@ -28,17 +29,12 @@ def create_admin(
     if ctx.run(migrations.current_revision(url)) is None:
         fail("the database has no tables yet; run: pywhatsapp setup")
 
-    async def tenant_id() -> object:
-        async with ctx.container.uow_factory()() as uow:
-            tenant = await find_tenant(uow, tenant_ref)
-        if tenant is None:
-            fail(f"no tenant {tenant_ref!r}; list them with: pywhatsapp tenant list")
-        return tenant.id
-
-    found = ctx.run(tenant_id())
+    tenant = ctx.run(ctx.container.list_tenants().find(tenant_ref))
+    if tenant is None:
+        fail(f"no tenant {tenant_ref!r}; list them with: pywhatsapp tenant list")
     user = ctx.run(
         ctx.container.create_user().execute(
-            username=username, password=password, tenant_id=found, role=Role(role), email=email  # type: ignore[arg-type]
+            username=username, password=password, tenant_id=tenant.id, role=Role(role), email=email
         )
     )
     console.print(f"[green]Created[/] {user.username} ({role}) in tenant {tenant_ref}")

@@ -9,7 +9,6 @@ from typing import Any
 
 from litestar import Litestar, Response
 from litestar.config.csrf import CSRFConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session import SessionMiddleware
@@ -17,6 +16,7 @@ from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -27,7 +27,11 @@ from pywhatsapp.entrypoints.container import Container
 from pywhatsapp.entrypoints.http.dependencies import DEPENDENCIES
 from pywhatsapp.entrypoints.http.errors import EXCEPTION_HANDLERS
 from pywhatsapp.entrypoints.http.routes import auth, health, pages, records, tenants
-from pywhatsapp.entrypoints.http.security import PUBLIC_PATHS, AuthenticationMiddleware, RotatingSessionBackend
+from pywhatsapp.entrypoints.http.security import (
+    PUBLIC_PATHS,
+    AuthenticationMiddleware,
+    RotatingSessionBackend,
+)
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "pywhatsapp_session"
@@ -40,10 +44,18 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-PAGE_CSP = (
-    "default-src 'self'; img-src 'self' data: blob: https:; media-src 'self' blob: https:; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com https://fonts.googleapis.com; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com; "
-    "connect-src 'self' ws: wss:; frame-ancestors 'none'; form-action 'self'"
+PAGE_CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data: blob: https:",
+        "media-src 'self' blob: https:",
+        # The OpenAPI viewers at /docs load their assets from these CDNs.
+        "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com https://fonts.googleapis.com",
+        "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com",
+        "connect-src 'self' ws: wss:",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
 )
 
 
@@ -106,7 +118,9 @@ def create_app(container: Container) -> Litestar:
             pages.logout_submit,
             pages.home,
             pages.chat_page,
-            create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
+            create_static_files_router(
+                path="/static", directories=[HERE / "static"], include_in_schema=False
+            ),
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -51,7 +51,16 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     LoginThrottled: HTTP_429_TOO_MANY_REQUESTS,
 }
 
-PAGE_PREFIXES = ("/chat", "/dashboard", "/logs", "/contacts", "/campaigns", "/templates", "/settings", "/groups")
+PAGE_PREFIXES = (
+    "/chat",
+    "/dashboard",
+    "/logs",
+    "/contacts",
+    "/campaigns",
+    "/templates",
+    "/settings",
+    "/groups",
+)
 
 
 def _wants_page(request: Request[Any, Any, Any]) -> bool:
@@ -60,7 +69,9 @@ def _wants_page(request: Request[Any, Any, Any]) -> bool:
 
 
 def _json(status: int, message: str, headers: dict[str, str] | None = None) -> Response[Any]:
-    return Response(content=error_body(message), status_code=status, media_type=MediaType.JSON, headers=headers)
+    return Response(
+        content=error_body(message), status_code=status, media_type=MediaType.JSON, headers=headers
+    )
 
 
 def _unauthenticated(request: Request[Any, Any, Any], message: str) -> Response[Any]:
@@ -70,7 +81,9 @@ def _unauthenticated(request: Request[Any, Any, Any], message: str) -> Response[
 
 
 def domain_error(request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
-    status = next((code for kind, code in DOMAIN_STATUS.items() if isinstance(error, kind)), HTTP_400_BAD_REQUEST)
+    status = next(
+        (code for kind, code in DOMAIN_STATUS.items() if isinstance(error, kind)), HTTP_400_BAD_REQUEST
+    )
     if status == HTTP_401_UNAUTHORIZED and not isinstance(error, InvalidCredentials):
         return _unauthenticated(request, error.message)
     headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, LoginThrottled) else None
@@ -99,7 +112,9 @@ def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respons
 
 def database_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     logger.error("database unavailable", extra={"path": request.url.path, "error": type(error).__name__})
-    return _json(HTTP_503_SERVICE_UNAVAILABLE, "The database is unavailable; try again shortly", {"Retry-After": "5"})
+    return _json(
+        HTTP_503_SERVICE_UNAVAILABLE, "The database is unavailable; try again shortly", {"Retry-After": "5"}
+    )
 
 
 def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:

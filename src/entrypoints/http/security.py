@@ -63,7 +63,9 @@ def start_session(connection: ASGIConnection[Any, Any, Any, Any], principal: Pri
 
 
 class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         authenticate = connection.app.state.container.authenticate()
         requested_tenant = connection.headers.get(TENANT_HEADER) or connection.query_params.get("tenant")
         authorization = connection.headers.get("authorization", "")
@@ -73,7 +75,8 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
             return AuthenticationResult(user=principal, auth="token")
         if authorization:
             raise NotAuthenticated("Unsupported Authorization header; use 'Authorization: Bearer <token>'")
-        session = connection.scope.get("session") or {}
+        scope_session = connection.scope.get("session")
+        session: dict[str, Any] = scope_session if isinstance(scope_session, dict) else {}
         if session.get("user_id"):
             if _is_api(connection) and connection.scope.get("method", "GET") not in SAFE_METHODS:
                 raise NotAuthenticated("API calls that change data need 'Authorization: Bearer <token>'")
@@ -86,7 +89,9 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
                 user_id, tenant_id, requested_tenant=requested_tenant, issued_at=issued_at
             )
             return AuthenticationResult(user=principal, auth="session")
-        raise NotAuthorizedException("Sign in first: send 'Authorization: Bearer <token>' from /api/v1/auth/login")
+        raise NotAuthorizedException(
+            "Sign in first: send 'Authorization: Bearer <token>' from /api/v1/auth/login"
+        )
 
 
 def _is_api(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:

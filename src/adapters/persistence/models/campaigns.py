@@ -40,7 +40,9 @@ class CampaignRecipientRow(TenantScoped):
         # One row per person per campaign: duplicates in an audience are skipped, not sent twice.
         sa.UniqueConstraint("tenant_id", "campaign_id", "wa_id"),
         # Workers claim the next pending recipients of a campaign.
-        sa.Index("ix_campaign_recipients_claim_order", "tenant_id", "campaign_id", "state", "next_attempt_at"),
+        sa.Index(
+            "ix_campaign_recipients_claim_order", "tenant_id", "campaign_id", "state", "next_attempt_at"
+        ),
         sa.Index(None, "tenant_id", "wamid"),
     )
 

@@ -30,7 +30,9 @@ class UserRow(Record):
     email: Mapped[str | None] = mapped_column(sa.String(254))
     full_name: Mapped[str | None] = mapped_column(sa.String(200))
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
-    tokens_valid_after: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    tokens_valid_after: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 

@@ -19,7 +19,12 @@ class ConversationRow(TenantScoped):
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "contact_id"),
         # The inbox lists conversations by their latest message, newest first.
-        sa.Index("ix_conversations_tenant_inbox_order", "tenant_id", sa.text("last_message_at DESC NULLS LAST"), "id"),
+        sa.Index(
+            "ix_conversations_tenant_inbox_order",
+            "tenant_id",
+            sa.text("last_message_at DESC NULLS LAST"),
+            "id",
+        ),
     )
 
     contact_id: Mapped[UUID] = mapped_column(sa.ForeignKey("contacts.id", ondelete="CASCADE"))

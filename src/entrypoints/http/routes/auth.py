@@ -8,9 +8,9 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.application.identity.log_in import LogIn
 from pywhatsapp.application.tenancy.list_tenants import ListTenants
+from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.entrypoints.http.envelope import Envelope, ok
 from pywhatsapp.entrypoints.http.schemas import LoginRequest, LoginResponse, MeResponse, TenantRead, present
 
@@ -19,11 +19,22 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@post("/api/v1/auth/login", tags=["auth"], summary="Exchange username and password for an access token",
-      exclude_from_auth=True, status_code=200, security=[{}])
-async def login(data: JSONBody[LoginRequest], request: Request[Any, Any, Any], log_in: NamedDependency[LogIn]) -> Envelope[LoginResponse]:
+@post(
+    "/api/v1/auth/login",
+    tags=["auth"],
+    summary="Exchange username and password for an access token",
+    exclude_from_auth=True,
+    status_code=200,
+    security=[{}],
+)
+async def login(
+    data: JSONBody[LoginRequest], request: Request[Any, Any, Any], log_in: NamedDependency[LogIn]
+) -> Envelope[LoginResponse]:
     result = await log_in.execute(
-        username=data.username, password=data.password, client_address=client_address(request), tenant=data.tenant
+        username=data.username,
+        password=data.password,
+        client_address=client_address(request),
+        tenant=data.tenant,
     )
     principal = result.principal
     return ok(
@@ -41,7 +52,9 @@ async def login(data: JSONBody[LoginRequest], request: Request[Any, Any, Any], l
 
 
 @get("/api/v1/auth/me", tags=["auth"], summary="The signed-in user, the tenant in use and the user's tenants")
-async def me(principal: NamedDependency[Principal], list_tenants: NamedDependency[ListTenants]) -> Envelope[MeResponse]:
+async def me(
+    principal: NamedDependency[Principal], list_tenants: NamedDependency[ListTenants]
+) -> Envelope[MeResponse]:
     tenants = await list_tenants.of_user(principal.user_id)
     current = next(t for t in tenants if t.id == principal.tenant_id)
     return ok(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from litestar import Response, get
 from litestar.di import NamedDependency
-from sqlalchemy.ext.asyncio import AsyncEngine
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pywhatsapp.adapters.persistence.database import DatabaseUnavailable, check_connection
 from pywhatsapp.entrypoints.http.envelope import Envelope, error_body, ok
@@ -17,7 +17,9 @@ async def healthz() -> Envelope[dict[str, str]]:
 
 
 @get("/readyz", tags=["health"], summary="The database is reachable", exclude_from_auth=True, security=[{}])
-async def readyz(engine: NamedDependency[AsyncEngine]) -> Response[Envelope[dict[str, str]] | dict[str, object]]:
+async def readyz(
+    engine: NamedDependency[AsyncEngine],
+) -> Response[Envelope[dict[str, str]] | dict[str, object]]:
     try:
         await check_connection(engine, timeout=3.0)
     except DatabaseUnavailable:

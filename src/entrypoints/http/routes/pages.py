@@ -10,11 +10,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from pywhatsapp.domain.errors import InvalidCredentials, LoginThrottled, NotAuthenticated, TenantAccessDenied
-from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.application.common.list_records import ListRecords
 from pywhatsapp.application.identity.log_in import LogIn
 from pywhatsapp.application.tenancy.list_tenants import ListTenants
+from pywhatsapp.domain.errors import InvalidCredentials, LoginThrottled, NotAuthenticated, TenantAccessDenied
+from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.entrypoints.http.dependencies import from_container
 from pywhatsapp.entrypoints.http.routes.auth import client_address
 from pywhatsapp.entrypoints.http.security import start_session
@@ -28,11 +28,13 @@ class LoginForm(msgspec.Struct):
 
 def _safe_next(target: str) -> str:
     """Only local paths: an open redirect after login would hand the session to a phishing page."""
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/chat"
+    return (
+        target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/chat"
+    )
 
 
 @get("/login", exclude_from_auth=True, include_in_schema=False)
-async def login_page(next: FromQuery[str] = "/chat") -> Template:  # noqa: A002
+async def login_page(next: FromQuery[str] = "/chat") -> Template:
     return Template("login.html", context={"next": _safe_next(next), "error": None, "username": ""})
 
 
@@ -80,5 +82,11 @@ async def chat_page(
     page = await conversations.execute(principal, limit=50)
     tenants = await list_tenants.of_user(principal.user_id)
     return Template(
-        "chat.html", context={"principal": principal, "tenants": tenants, "conversations": page.items, "total": page.total}
+        "chat.html",
+        context={
+            "principal": principal,
+            "tenants": tenants,
+            "conversations": page.items,
+            "total": page.total,
+        },
     )

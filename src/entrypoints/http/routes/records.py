@@ -6,13 +6,12 @@ Each resource's own operations (sending, importing, syncing) join these routes a
 from typing import Annotated, Any
 
 from litestar import get
-from litestar.handlers import HTTPRouteHandler
 from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import QueryParameter
 
-from pywhatsapp.application.common.list_records import MAX_PAGE_SIZE
+from pywhatsapp.application.common.list_records import MAX_PAGE_SIZE, ListRecords
 from pywhatsapp.domain.identity.principal import Principal
-from pywhatsapp.application.common.list_records import ListRecords
 from pywhatsapp.entrypoints.http.dependencies import from_container
 from pywhatsapp.entrypoints.http.envelope import Envelope, ListPage, ok
 from pywhatsapp.entrypoints.http.schemas import (
@@ -29,7 +28,9 @@ from pywhatsapp.entrypoints.http.schemas import (
 )
 
 
-def list_route(path: str, resource: str, shape: type[Any], use_case: str, *, operation: str = "") -> HTTPRouteHandler:
+def list_route(
+    path: str, resource: str, shape: type[Any], use_case: str, *, operation: str = ""
+) -> HTTPRouteHandler:
     async def list_records(
         records: NamedDependency[ListRecords[Any]],
         principal: NamedDependency[Principal],
@@ -37,22 +38,38 @@ def list_route(path: str, resource: str, shape: type[Any], use_case: str, *, ope
         offset: Annotated[int, QueryParameter(ge=0, description="Rows to skip")] = 0,
     ) -> Envelope[ListPage[shape]]:  # type: ignore[valid-type]
         page = await records.execute(principal, limit=limit, offset=offset)
-        return ok(ListPage(items=[present(item, shape) for item in page.items], total=page.total,
-                           limit=page.limit, offset=page.offset))
+        return ok(
+            ListPage(
+                items=[present(item, shape) for item in page.items],
+                total=page.total,
+                limit=page.limit,
+                offset=page.offset,
+            )
+        )
 
     operation = operation or f"list_{resource}"
     list_records.__name__ = operation
-    return get(path, tags=[resource], summary=f"List the tenant's {resource.replace('_', ' ')}",
-               operation_id=operation, name=operation,
-               dependencies={"records": from_container(use_case)})(list_records)
+    return get(
+        path,
+        tags=[resource],
+        summary=f"List the tenant's {resource.replace('_', ' ')}",
+        operation_id=operation,
+        name=operation,
+        dependencies={"records": from_container(use_case)},
+    )(list_records)
 
 
 ROUTES = [
     list_route("/api/v1/messages", "messages", MessageRead, "list_messages"),
     list_route("/api/v1/conversations", "conversations", ConversationRead, "list_conversations"),
     # The seed's path, kept for existing integrations.
-    list_route("/api/conversations", "conversations", ConversationRead, "list_conversations",
-               operation="list_conversations_legacy"),
+    list_route(
+        "/api/conversations",
+        "conversations",
+        ConversationRead,
+        "list_conversations",
+        operation="list_conversations_legacy",
+    ),
     list_route("/api/v1/contacts", "contacts", ContactRead, "list_contacts"),
     list_route("/api/v1/groups", "groups", GroupRead, "list_groups"),
     list_route("/api/v1/audiences", "audiences", AudienceRead, "list_audiences"),
