@@ -269,3 +269,25 @@ async def test_channel_secrets_are_encrypted_at_rest(
     async with uow_factory(alpha.tenant_id) as uow:
         (channel,) = await uow.channels.list(limit=5)
     assert channel.access_token == "EAAG-very-secret"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/channels", "/api/v1/webhooks"])
+async def test_administrative_lists_need_the_admin_role(
+    client: httpx.AsyncClient, uow_factory: SqlAlchemyUnitOfWorkFactory, path: str
+) -> None:
+    owner = await add_tenant_with_user(uow_factory, "acme", username="olivia")
+    agent = await add_tenant_with_user(uow_factory, "agents-home", role=Role.AGENT, username="andy")
+    await add_membership(uow_factory, agent, owner.tenant_id, Role.AGENT)
+    admin = await add_tenant_with_user(uow_factory, "admins-home", username="ada")
+    await add_membership(uow_factory, admin, owner.tenant_id, Role.ADMIN)
+
+    as_agent = {"Authorization": f"Bearer {await token_for(client, 'andy')}", "X-Tenant-Id": "acme"}
+    refused = await client.get(path, headers=as_agent)
+    assert refused.status_code == 403
+    assert refused.json()["message"] == "This needs the admin role; you are agent in this tenant"
+    assert (await client.get("/api/v1/contacts", headers=as_agent)).status_code == 200
+
+    as_admin = {"Authorization": f"Bearer {await token_for(client, 'ada')}", "X-Tenant-Id": "acme"}
+    assert (await client.get(path, headers=as_admin)).status_code == 200
+    as_owner = {"Authorization": f"Bearer {await token_for(client, 'olivia')}"}
+    assert (await client.get(path, headers=as_owner)).status_code == 200

@@ -12,6 +12,7 @@ from litestar.params import QueryParameter
 
 from pywhatsapp.application.common.list_records import MAX_PAGE_SIZE, ListRecords
 from pywhatsapp.domain.identity.principal import Principal
+from pywhatsapp.domain.tenancy.membership import Role
 from pywhatsapp.entrypoints.http.dependencies import from_container
 from pywhatsapp.entrypoints.http.envelope import Envelope, ListPage, ok
 from pywhatsapp.entrypoints.http.schemas import (
@@ -26,11 +27,14 @@ from pywhatsapp.entrypoints.http.schemas import (
     WebhookLogRead,
     present,
 )
+from pywhatsapp.entrypoints.http.security import requires
 
 
 def list_route(
-    path: str, resource: str, shape: type[Any], use_case: str, *, operation: str = ""
+    path: str, resource: str, shape: type[Any], use_case: str, *, operation: str = "", role: Role = Role.AGENT
 ) -> HTTPRouteHandler:
+    """A GET route listing one kind of record; `role` is the least role that may see it."""
+
     async def list_records(
         records: NamedDependency[ListRecords[Any]],
         principal: NamedDependency[Principal],
@@ -52,7 +56,8 @@ def list_route(
     return get(
         path,
         tags=[resource],
-        summary=f"List the tenant's {resource.replace('_', ' ')}",
+        summary=f"List the tenant's {resource.replace('_', ' ')} ({role.value} role or above)",
+        guards=[requires(role)],
         operation_id=operation,
         name=operation,
         dependencies={"records": from_container(use_case)},
@@ -75,6 +80,7 @@ ROUTES = [
     list_route("/api/v1/audiences", "audiences", AudienceRead, "list_audiences"),
     list_route("/api/v1/templates", "templates", TemplateRead, "list_templates"),
     list_route("/api/v1/campaigns", "campaigns", CampaignRead, "list_campaigns"),
-    list_route("/api/v1/channels", "channels", ChannelRead, "list_channels"),
-    list_route("/api/v1/webhooks", "webhook_logs", WebhookLogRead, "list_webhook_logs"),
+    # Channel settings and raw webhook bodies are for administrators.
+    list_route("/api/v1/channels", "channels", ChannelRead, "list_channels", role=Role.ADMIN),
+    list_route("/api/v1/webhooks", "webhook_logs", WebhookLogRead, "list_webhook_logs", role=Role.ADMIN),
 ]
