@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import logging.config
 from pathlib import Path
 
 from pywhatsapp.entrypoints.settings import Settings
 
 LOG_FILE_NAME = "whatspy.log"
+
+
+class DropTerminalColours(logging.Filter):
+    """uvicorn attaches an ANSI-coloured copy of its messages; JSON logs need only the plain one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.__dict__.pop("color_message", None)
+        return True
 
 
 def configure_logging(settings: Settings) -> Path:
@@ -25,16 +34,19 @@ def configure_logging(settings: Settings) -> Path:
                     "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
                 },
             },
+            "filters": {"plain": {"()": DropTerminalColours}},
             "handlers": {
                 "stdout": {
                     "class": "logging.StreamHandler",
                     "stream": "ext://sys.stdout",
                     "formatter": "json",
+                    "filters": ["plain"],
                 },
                 "file": {
                     "class": "logging.handlers.WatchedFileHandler",
                     "filename": str(log_file),
                     "formatter": "json",
+                    "filters": ["plain"],
                     "encoding": "utf-8",
                 },
             },

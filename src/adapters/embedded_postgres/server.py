@@ -6,6 +6,7 @@ Several processes may share one data dir: pgserver counts its users and the serv
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,10 @@ class EmbeddedPostgres:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         fresh = not (self.pgdata / "PG_VERSION").exists()
         logger.info("starting embedded PostgreSQL", extra={"pgdata": str(self.pgdata), "fresh": fresh})
-        self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (servers); pgserver then rightly uses /tmp.
+            warnings.simplefilter("ignore")
+            self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
         return str(self._server.get_uri())
 
     def stop(self) -> None:

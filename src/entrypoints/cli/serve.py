@@ -48,8 +48,8 @@ def serve(ctx: CliContext, host: str, port: int, workers: int, reload: bool) -> 
     os.environ["PYWHATSAPP_LOG_DIR"] = str(settings.log_dir.resolve())
     log_file = configure_logging(settings)
     console.print(
-        f"PyWhatsApp ready for start-up in {time.perf_counter() - started:.1f}s: http://{host}:{port}/login "
-        f"(API docs at /docs, logs in {log_file})"
+        f"Database ready in {time.perf_counter() - started:.1f}s. Serving http://{host}:{port}/login "
+        f"(API docs at /docs; logs in {log_file})"
     )
     try:
         uvicorn.run(
