@@ -1,4 +1,4 @@
-"""Tenants, users, memberships, web sessions and the key-value store
+"""Tenants, users, memberships, web sessions and login attempts
 
 Revision ID: 0001
 Revises:
@@ -73,19 +73,14 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_memberships_user_id"), "memberships", ["user_id"], unique=False)
     op.create_table(
-        "key_value_store",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("key", sa.String(length=255), nullable=False),
-        sa.Column("namespace", sa.String(length=255), nullable=False),
-        sa.Column("value", sa.LargeBinary(), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_key_value_store")),
-        sa.UniqueConstraint("key", "namespace", name="uq_key_value_store_key_namespace"),
+        "login_attempts",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("window_ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_login_attempts")),
     )
-    op.create_index(op.f("ix_key_value_store_expires_at"), "key_value_store", ["expires_at"], unique=False)
     op.create_index(
-        "ix_key_value_store_key_namespace_unique", "key_value_store", ["key", "namespace"], unique=True
+        op.f("ix_login_attempts_window_ends_at"), "login_attempts", ["window_ends_at"], unique=False
     )
     op.create_table(
         "web_sessions",
@@ -105,9 +100,8 @@ def downgrade() -> None:
     op.drop_index("ix_web_sessions_session_id_unique", table_name="web_sessions")
     op.drop_index(op.f("ix_web_sessions_expires_at"), table_name="web_sessions")
     op.drop_table("web_sessions")
-    op.drop_index("ix_key_value_store_key_namespace_unique", table_name="key_value_store")
-    op.drop_index(op.f("ix_key_value_store_expires_at"), table_name="key_value_store")
-    op.drop_table("key_value_store")
+    op.drop_index(op.f("ix_login_attempts_window_ends_at"), table_name="login_attempts")
+    op.drop_table("login_attempts")
     op.drop_index(op.f("ix_memberships_user_id"), table_name="memberships")
     op.drop_table("memberships")
     op.drop_index(op.f("ix_users_tenant_id_created_at"), table_name="users")

@@ -11,16 +11,14 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
-from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
 from dependency_injector import containers, providers
 
-from pywhatsapp.adapters.auth.login_attempts import StoreLoginAttempts
+from pywhatsapp.adapters.auth.login_attempts import SqlLoginAttempts
 from pywhatsapp.adapters.auth.passwords import BcryptPasswordHasher
 from pywhatsapp.adapters.auth.tokens import JwtAccessTokens
 from pywhatsapp.adapters.embedded_postgres.server import EmbeddedPostgres
 from pywhatsapp.adapters.persistence.database import create_engine, create_session_factory
 from pywhatsapp.adapters.persistence.encryption import configure_secret_key
-from pywhatsapp.adapters.persistence.models import KeyValueRow
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from pywhatsapp.application.common.list_records import ListRecords
 from pywhatsapp.application.identity.authenticate import Authenticate
@@ -55,14 +53,11 @@ class Container(containers.DeclarativeContainer):
     session_factory = providers.Singleton(create_session_factory, engine)
     uow_factory = providers.Singleton(SqlAlchemyUnitOfWorkFactory, session_factory)
 
-    # advanced-alchemy's session backend and store open their own sessions through this config;
+    # advanced-alchemy's session backend opens its own sessions through this config;
     # the session maker is looked up late so that the app can be built before the database starts.
     alchemy_config = providers.Singleton(
         SQLAlchemyAsyncConfig,
         session_maker=providers.Callable(lambda factory: lambda: factory()(), session_factory.provider),
-    )
-    key_value_store = providers.Singleton(
-        SQLAlchemyStore, alchemy_config, model=KeyValueRow, namespace="pywhatsapp"
     )
 
     passwords = providers.Singleton(BcryptPasswordHasher, settings.provided.PASSWORD_HASH_ROUNDS)
@@ -72,10 +67,7 @@ class Container(containers.DeclarativeContainer):
         algorithm=settings.provided.JWT_ALGORITHM,
         lifetime=providers.Factory(timedelta, minutes=settings.provided.JWT_ACCESS_TOKEN_LIFETIME_MINUTES),
     )
-    login_attempts = providers.Singleton(
-        StoreLoginAttempts,
-        providers.Callable(lambda store: store.with_namespace("login-failures"), key_value_store),
-    )
+    login_attempts = providers.Singleton(SqlLoginAttempts, session_factory)
     login_policy = providers.Singleton(LoginThrottlePolicy)
 
     log_in = providers.Singleton(LogIn, uow_factory, passwords, access_tokens, login_attempts, login_policy)

@@ -14,11 +14,14 @@ from uuid import UUID
 
 import msgspec
 from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_SESSION_SECRET = "change-this-secret-key-in-production"
 DEFAULT_JWT_SECRET = "your-jwt-secret-key"
 DEFAULT_ADMIN_PASSWORD = "admin@123"
 DEFAULT_TENANT_ID = UUID("bc531d42-ac91-41df-817e-26c339af6b3a")
+MAX_TOKEN_LIFETIME_MINUTES = 525_600
 
 
 class SettingsError(ValueError):
@@ -72,11 +75,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def external_database_url(self) -> str | None:
         if self.DATABASE_URL:
             return self.DATABASE_URL
-        if self.DB_HOST or self.DB_NAME or self.DB_USER:
+        if self.DB_HOST or self.DB_NAME or self.DB_USER or self.DB_PASSWORD:
             credentials = quote(self.DB_USER or "postgres", safe="")
             if self.DB_PASSWORD:
                 credentials += ":" + quote(self.DB_PASSWORD, safe="")
-            host = f"{self.DB_HOST or 'localhost'}:{self.DB_PORT}"
+            host = self.DB_HOST or "localhost"
+            host = f"[{host}]" if ":" in host and not host.startswith("[") else host  # IPv6
+            host = f"{host}:{self.DB_PORT}"
             return f"postgresql://{credentials}@{host}/{self.DB_NAME or 'whatspy_db'}"
         return None
 
@@ -148,8 +153,20 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Pat
 def _check(settings: Settings) -> None:
     if not 1 <= settings.DB_PORT <= 65535:
         raise SettingsError(f"DB_PORT: must be a port number between 1 and 65535 (got {settings.DB_PORT})")
-    if settings.JWT_ACCESS_TOKEN_LIFETIME_MINUTES < 1:
-        raise SettingsError("JWT_ACCESS_TOKEN_LIFETIME_MINUTES: must be at least 1")
+    if not 1 <= settings.JWT_ACCESS_TOKEN_LIFETIME_MINUTES <= MAX_TOKEN_LIFETIME_MINUTES:
+        raise SettingsError(
+            f"JWT_ACCESS_TOKEN_LIFETIME_MINUTES: must be between 1 and {MAX_TOKEN_LIFETIME_MINUTES} (a year)"
+        )
+    if settings.external_database_url:
+        try:
+            url = make_url(settings.external_database_url)
+        except ArgumentError:
+            name = "DATABASE_URL" if settings.DATABASE_URL else "DB_HOST"
+            raise SettingsError(
+                f"{name}: not a database URL; expected postgresql://user:password@host:5432/dbname"
+            ) from None
+        if not url.drivername.startswith(("postgresql", "postgres")):
+            raise SettingsError(f"DATABASE_URL: PyWhatsApp needs PostgreSQL, not {url.drivername}")
     if not 4 <= settings.PASSWORD_HASH_ROUNDS <= 16:
         raise SettingsError("PASSWORD_HASH_ROUNDS: must be between 4 and 16 (bcrypt cost; 12 is the default)")
     if settings.MESSAGE_BUFFER < 0:

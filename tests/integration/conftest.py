@@ -129,7 +129,7 @@ async def add_tenant_with_user(
 ) -> Member:
     tenant = Tenant(id=uuid4(), name=slug.title(), slug=slug)
     user = User(
-        username=username or f"{slug}-user", password_hash=FAST_HASHER.hash(PASSWORD), tenant_id=tenant.id
+        username=username or f"{slug}-user", password_hash=FAST_HASHER.hash_now(PASSWORD), tenant_id=tenant.id
     )
     async with uow_factory() as uow:
         await uow.tenants.add(tenant)

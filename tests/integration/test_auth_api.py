@@ -193,3 +193,75 @@ async def test_list_paging_parameters_are_checked(
         _assert_error_envelope(response, 422)
     ok = await client.get("/api/v1/contacts?limit=5", headers=headers)
     assert ok.json()["data"] == {"items": [], "total": 0, "limit": 5, "offset": 0}
+
+
+async def test_parallel_guesses_cannot_slip_past_the_throttle(
+    client: httpx.AsyncClient, uow_factory: SqlAlchemyUnitOfWorkFactory
+) -> None:
+    import asyncio
+
+    member = await add_tenant_with_user(uow_factory, "acme")
+    guesses = [
+        client.post("/api/v1/auth/login", json={"username": member.username, "password": f"guess-{n}"})
+        for n in range(20)
+    ]
+    statuses = sorted(response.status_code for response in await asyncio.gather(*guesses))
+    assert statuses == [401] * 5 + [429] * 15
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("POST", "/api/v1/auth/login", {"json": {"username": "ad\u0000min", "password": "x"}}),
+        (
+            "POST",
+            "/api/v1/auth/login",
+            {"json": {"username": "admin", "password": "x", "tenant": "de\u0000f"}},
+        ),
+        ("POST", "/api/v1/auth/login", {"json": {"username": "a" * 151, "password": "x"}}),
+        (
+            "POST",
+            "/api/v1/auth/login",
+            {"content": b"[" * 100_000, "headers": {"content-type": "application/json"}},
+        ),
+        (
+            "POST",
+            "/api/v1/auth/login",
+            {
+                "content": b'{"username":"\xff","password":"b"}',
+                "headers": {"content-type": "application/json"},
+            },
+        ),
+    ],
+)
+async def test_hostile_login_bodies_get_a_4xx_never_a_500(
+    client: httpx.AsyncClient, method: str, path: str, kwargs: dict[str, object]
+) -> None:
+    response = await client.request(method, path, **kwargs)  # type: ignore[arg-type]
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["status"] == "error"
+
+
+async def test_hostile_tenant_references_and_offsets_get_a_4xx(
+    client: httpx.AsyncClient, uow_factory: SqlAlchemyUnitOfWorkFactory
+) -> None:
+    member = await add_tenant_with_user(uow_factory, "acme")
+    headers = {"Authorization": f"Bearer {await token_for(client, member.username)}"}
+    for query in ("tenant=%00", "tenant=" + "x" * 5000, "offset=9223372036854775808", "limit=-1"):
+        response = await client.get(f"/api/v1/contacts?{query}", headers=headers)
+        assert 400 <= response.status_code < 500, (query, response.text)
+        assert len(response.json()["message"]) < 300
+    long_header = await client.get("/api/v1/contacts", headers=headers | {"X-Tenant-Id": "y" * 20_000})
+    assert long_header.status_code in (400, 403, 431)
+
+
+async def test_a_long_username_on_the_login_form_is_a_4xx(client: httpx.AsyncClient) -> None:
+    import re
+
+    form = await client.get("/login")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
+    assert token
+    response = await client.post(
+        "/login", data={"username": "u" * 300, "password": "whatever", "_csrf_token": token.group(1)}
+    )
+    assert 400 <= response.status_code < 500

@@ -82,7 +82,7 @@ def test_every_tenant_owned_table_has_a_tenant_id_and_an_index_leading_with_it(e
         "tenants",
         "alembic_version",
         "web_sessions",
-        "key_value_store",
+        "login_attempts",
         "memberships",
     }
 

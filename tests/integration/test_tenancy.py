@@ -291,3 +291,38 @@ async def test_administrative_lists_need_the_admin_role(
     assert (await client.get(path, headers=as_admin)).status_code == 200
     as_owner = {"Authorization": f"Bearer {await token_for(client, 'olivia')}"}
     assert (await client.get(path, headers=as_owner)).status_code == 200
+
+
+async def test_statements_that_could_escape_the_tenant_are_refused(
+    uow_factory: SqlAlchemyUnitOfWorkFactory,
+) -> None:
+    import sqlalchemy as sa
+
+    from pywhatsapp.adapters.persistence.models import ContactRow
+
+    alpha = await add_tenant_with_user(uow_factory, "alpha")
+    beta = await add_tenant_with_user(uow_factory, "beta")
+    await _add_records(uow_factory, beta.tenant_id, dict.fromkeys(KINDS, 0) | {"contacts": 1})
+    escapes = [
+        sa.text("SELECT * FROM contacts"),
+        sa.select(ContactRow.__table__),
+        sa.select(sa.table("contacts", sa.column("id"))),
+        sa.update(ContactRow.__table__).values(name="x"),
+        sa.delete(ContactRow.__table__),
+        sa.insert(ContactRow).values(tenant_id=beta.tenant_id, wa_id="15550009999"),
+        sa.update(ContactRow).values(tenant_id=beta.tenant_id),
+    ]
+    for statement in escapes:
+        async with uow_factory(alpha.tenant_id) as uow:
+            with pytest.raises(TenantScopeViolation):
+                await uow.session.execute(statement)
+    async with uow_factory(beta.tenant_id) as uow:
+        assert await uow.contacts.count() == 1
+    # The ORM forms stay confined rather than refused.
+    async with uow_factory(alpha.tenant_id) as uow:
+        await uow.session.execute(sa.update(ContactRow).values(name="renamed"))
+        await uow.session.execute(sa.delete(ContactRow))
+        await uow.commit()
+    async with uow_factory(beta.tenant_id) as uow:
+        (contact,) = await uow.contacts.list(limit=5)
+        assert contact.name is None

@@ -55,10 +55,10 @@ def world(factory: FakeUnitOfWorkFactory, hasher: FakePasswordHasher) -> World:
     globex = factory.put_tenant(Tenant(name="Globex", slug="globex"))
     initech = factory.put_tenant(Tenant(name="Initech", slug="initech"))
     alice = factory.put_user(
-        User(username="alice", password_hash=hasher.hash(ALICE_PASSWORD), tenant_id=acme.id)
+        User(username="alice", password_hash=hasher.PREFIX + ALICE_PASSWORD, tenant_id=acme.id)
     )
     bob = factory.put_user(
-        User(username="bob", password_hash=hasher.hash("bob-password"), tenant_id=initech.id)
+        User(username="bob", password_hash=hasher.PREFIX + "bob-password", tenant_id=initech.id)
     )
     factory.put_membership(Membership(tenant_id=acme.id, user_id=alice.id, role=Role.ADMIN))
     factory.put_membership(Membership(tenant_id=globex.id, user_id=alice.id, role=Role.AGENT))

@@ -323,15 +323,15 @@ class FakeUnitOfWorkFactory:
 class FakePasswordHasher:
     PREFIX = "hashed:"
 
-    def hash(self, password: str) -> str:
+    async def hash(self, password: str) -> str:
         return self.PREFIX + password
 
-    def verify(self, password: str, password_hash: str) -> bool:
+    async def verify(self, password: str, password_hash: str) -> bool:
         return password_hash == self.PREFIX + password
 
 
 class FakeLoginAttempts:
-    """Failure counters in a dict; the window is remembered but never runs out by itself."""
+    """Attempt counters in a dict; the window is remembered but never runs out by itself."""
 
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
@@ -340,7 +340,7 @@ class FakeLoginAttempts:
     async def failures(self, key: str) -> int:
         return self.counts.get(key, 0)
 
-    async def record_failure(self, key: str, *, window_seconds: int) -> int:
+    async def register_attempt(self, key: str, *, window_seconds: int) -> int:
         self.counts[key] = self.counts.get(key, 0) + 1
         self.windows[key] = window_seconds
         return self.counts[key]

@@ -114,16 +114,16 @@ async def test_unique_keys_are_enforced(world: World) -> None:
             )
 
 
-def test_fake_password_hasher_round_trip() -> None:
+async def test_fake_password_hasher_round_trip() -> None:
     hasher = FakePasswordHasher()
-    assert hasher.verify("secret-pw", hasher.hash("secret-pw"))
-    assert not hasher.verify("other-pw", hasher.hash("secret-pw"))
+    assert await hasher.verify("secret-pw", await hasher.hash("secret-pw"))
+    assert not await hasher.verify("other-pw", await hasher.hash("secret-pw"))
 
 
 async def test_fake_login_attempts_count_and_clear() -> None:
     attempts = FakeLoginAttempts()
-    assert await attempts.record_failure("k", window_seconds=60) == 1
-    assert await attempts.record_failure("k", window_seconds=60) == 2
+    assert await attempts.register_attempt("k", window_seconds=60) == 1
+    assert await attempts.register_attempt("k", window_seconds=60) == 2
     assert await attempts.failures("k") == 2
     assert await attempts.failures("other") == 0
     await attempts.clear("k")

@@ -88,22 +88,35 @@ async def test_default_slug_owned_by_another_tenant_is_a_conflict(
     assert factory.store == before
 
 
-async def test_existing_admin_elsewhere_becomes_owner_of_the_default_tenant(
+async def test_a_user_of_another_tenant_named_like_the_admin_is_never_made_owner(
     set_up: SetUpInstallation, factory: FakeUnitOfWorkFactory
 ) -> None:
     elsewhere = factory.put_tenant(Tenant(name="Elsewhere", slug="elsewhere"))
     admin = factory.put_user(User(username="admin", password_hash="hashed:kept", tenant_id=elsewhere.id))
 
-    report = await run_and_report(set_up)
+    with pytest.raises(Conflict, match="user of another tenant"):
+        await run_and_report(set_up)
 
-    assert report == (True, False)
     async with factory() as uow:
-        membership = await uow.memberships.get(user_id=admin.id, tenant_id=TENANT_ID)
-        assert membership is not None
-        assert membership.role is Role.OWNER
-        stored = await uow.users.get(admin.id)
-        assert stored is not None
-        assert stored.password_hash == "hashed:kept"
+        assert await uow.memberships.get(user_id=admin.id, tenant_id=TENANT_ID) is None
+        assert await uow.tenants.get(TENANT_ID) is None, "nothing of the failed run is kept"
+
+
+async def test_serve_leaves_an_existing_installation_alone(
+    set_up: SetUpInstallation, factory: FakeUnitOfWorkFactory
+) -> None:
+    await run_and_report(set_up)
+    async with factory() as uow:
+        admin = await uow.users.get_by_username("admin")
+    assert admin is not None
+    factory.store.memberships.clear()  # the admin was deliberately removed from the tenant
+
+    report = await set_up.execute(
+        default_tenant_id=TENANT_ID, admin_username="admin", admin_password="admin@123", only_if_new=True
+    )
+    assert (report.tenant_created, report.admin_created) == (False, False)
+    async with factory() as uow:
+        assert await uow.memberships.get(user_id=admin.id, tenant_id=TENANT_ID) is None
 
 
 @pytest.mark.parametrize(("username", "password"), [("admin", "short"), ("a", "long-enough-password")])

@@ -147,9 +147,26 @@ def test_any_db_password_survives_the_url(password: str) -> None:
 
 
 def test_neither_database_url_nor_parts_uses_the_embedded_database() -> None:
-    settings = load_settings({"DB_PASSWORD": "only-a-password", "DB_PORT": "5433"}, env_file=None)
+    settings = load_settings({"DB_PORT": "5433"}, env_file=None)
     assert settings.uses_embedded_database
     assert settings.external_database_url is None
+
+
+def test_a_password_alone_still_means_an_external_database() -> None:
+    settings = load_settings({"DB_PASSWORD": "only-a-password"}, env_file=None)
+    assert not settings.uses_embedded_database
+    assert settings.external_database_url == "postgresql://postgres:only-a-password@localhost:5432/whatspy_db"
+
+
+def test_an_ipv6_host_is_bracketed_and_garbage_urls_are_named() -> None:
+    settings = load_settings({"DB_HOST": "::1", "DB_NAME": "app"}, env_file=None)
+    assert settings.external_database_url == "postgresql://postgres@[::1]:5432/app"
+    with pytest.raises(SettingsError, match=r"^DATABASE_URL: not a database URL"):
+        load_settings({"DATABASE_URL": "garbage"}, env_file=None)
+    with pytest.raises(SettingsError, match=r"^DATABASE_URL: PyWhatsApp needs PostgreSQL"):
+        load_settings({"DATABASE_URL": "mysql://root@localhost/db"}, env_file=None)
+    with pytest.raises(SettingsError, match=r"^JWT_ACCESS_TOKEN_LIFETIME_MINUTES"):
+        load_settings({"JWT_ACCESS_TOKEN_LIFETIME_MINUTES": "99999999999"}, env_file=None)
 
 
 @pytest.mark.parametrize(

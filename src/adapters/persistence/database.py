@@ -37,6 +37,8 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> A
         max_overflow=max_overflow,
         pool_pre_ping=True,
         pool_recycle=1800,
+        # Errors must never carry statement parameters (password hashes, tokens) into logs.
+        hide_parameters=True,
     )
 
 

@@ -12,6 +12,7 @@ from pywhatsapp.domain.identity.principal import Principal
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 200
+MAX_OFFSET = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,8 @@ class ListRecords(Generic[T]):
     async def execute(self, principal: Principal, *, limit: int = 50, offset: int = 0) -> Page[T]:
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-        if offset < 0:
-            raise InvalidInput("offset must not be negative")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}")
         async with self._uow_factory(principal.tenant_id) as uow:
             records = self._records(uow)
             items = list(await records.list(limit=limit, offset=offset))

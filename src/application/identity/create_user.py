@@ -31,7 +31,7 @@ class CreateUser:
             user = await uow.users.add(
                 User(
                     username=username,
-                    password_hash=self._passwords.hash(password),
+                    password_hash=await self._passwords.hash(password),
                     tenant_id=tenant_id,
                     email=email,
                 )

@@ -11,7 +11,7 @@ from pywhatsapp.domain.clock import utc_now
 from pywhatsapp.domain.errors import InvalidCredentials, LoginThrottled, TenantAccessDenied
 from pywhatsapp.domain.identity.login_throttle import LoginThrottlePolicy, throttle_key
 from pywhatsapp.domain.identity.principal import Principal
-from pywhatsapp.domain.identity.user import User
+from pywhatsapp.domain.identity.user import User, is_plausible_username
 
 
 @dataclass(frozen=True)
@@ -36,28 +36,31 @@ class LogIn:
         self._policy = policy
         self._dummy_hash: str | None = None
 
-    def _hash_to_check(self, password_hash: str | None) -> str:
+    async def _hash_to_check(self, password_hash: str | None) -> str:
         """Verifying against a real hash when the user does not exist keeps the answer time the same,
         so that timing does not reveal which usernames exist."""
         if password_hash is not None:
             return password_hash
         if self._dummy_hash is None:
-            self._dummy_hash = self._passwords.hash("not-a-real-password")
+            self._dummy_hash = await self._passwords.hash("not-a-real-password")
         return self._dummy_hash
 
     async def execute(
         self, *, username: str, password: str, client_address: str, tenant: str | None = None
     ) -> LoginResult:
         key = throttle_key(username, client_address)
-        if self._policy.is_locked(await self._attempts.failures(key)):
+        # Every attempt is counted before the password is checked, in one atomic step: parallel guesses
+        # cannot all read "4 failures so far" and all go through.
+        attempt = await self._attempts.register_attempt(key, window_seconds=self._policy.window_seconds)
+        if not self._policy.allows_attempt(attempt):
             raise LoginThrottled(self._policy.window_seconds)
+        username = username.strip()
         async with self._uow_factory() as uow:
-            user = await uow.users.get_by_username(username.strip())
-            valid = self._passwords.verify(
-                password, self._hash_to_check(user.password_hash if user else None)
+            user = await uow.users.get_by_username(username) if is_plausible_username(username) else None
+            valid = await self._passwords.verify(
+                password, await self._hash_to_check(user.password_hash if user else None)
             )
             if user is None or not valid or not user.is_active:
-                await self._attempts.record_failure(key, window_seconds=self._policy.window_seconds)
                 raise InvalidCredentials()
             principal = await self._principal(uow, user, tenant)
             user.last_login_at = utc_now()

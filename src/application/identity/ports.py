@@ -11,9 +11,11 @@ from pywhatsapp.domain.tenancy.membership import Role
 
 
 class PasswordHasher(Protocol):
-    def hash(self, password: str) -> str: ...
+    """Hashing is deliberately slow; implementations must not block the event loop while they work."""
 
-    def verify(self, password: str, password_hash: str) -> bool: ...
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password: str, password_hash: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -41,10 +43,10 @@ class AccessTokens(Protocol):
 
 
 class LoginAttempts(Protocol):
-    """Failed-login counters shared by every worker of the installation."""
+    """Sign-in attempt counters shared by every worker of the installation."""
 
-    async def failures(self, key: str) -> int: ...
-
-    async def record_failure(self, key: str, *, window_seconds: int) -> int: ...
+    async def register_attempt(self, key: str, *, window_seconds: int) -> int:
+        """Count one more attempt for `key` in its window, atomically; return the count including it."""
+        ...
 
     async def clear(self, key: str) -> None: ...

@@ -22,7 +22,7 @@ DEFAULT_TENANT_SLUG = "default"
 @dataclass(frozen=True)
 class InstallationReport:
     tenant: Tenant
-    admin: User
+    admin: User | None
     tenant_created: bool
     admin_created: bool
 
@@ -33,12 +33,22 @@ class SetUpInstallation:
         self._passwords = passwords
 
     async def execute(
-        self, *, default_tenant_id: UUID, admin_username: str, admin_password: str
+        self, *, default_tenant_id: UUID, admin_username: str, admin_password: str, only_if_new: bool = False
     ) -> InstallationReport:
+        """Make sure the default tenant and its admin exist.
+
+        With `only_if_new` (what `serve` does on every start) an existing installation is left exactly as
+        it is: an admin deliberately removed is not brought back by a restart.
+        """
         validate_username(admin_username)
         validate_password(admin_password)
         async with self._uow_factory() as uow:
             tenant = await uow.tenants.get(default_tenant_id)
+            if tenant is not None and only_if_new:
+                admin = await uow.users.get_by_username(admin_username)
+                return InstallationReport(
+                    tenant=tenant, admin=admin, tenant_created=False, admin_created=False
+                )
             tenant_created = tenant is None
             if tenant is None:
                 by_slug = await uow.tenants.get_by_slug(DEFAULT_TENANT_SLUG)
@@ -56,9 +66,18 @@ class SetUpInstallation:
                 admin = await uow.users.add(
                     User(
                         username=admin_username,
-                        password_hash=self._passwords.hash(admin_password),
+                        password_hash=await self._passwords.hash(admin_password),
                         tenant_id=tenant.id,
                     )
+                )
+            elif (
+                admin.tenant_id != tenant.id
+                and await uow.memberships.get(user_id=admin.id, tenant_id=tenant.id) is None
+            ):
+                # Usernames are global: never hand the default tenant to another tenant's user.
+                raise Conflict(
+                    f"ADMIN_USERNAME {admin_username!r} is a user of another tenant; choose another "
+                    "ADMIN_USERNAME for the default tenant's admin"
                 )
             if await uow.memberships.get(user_id=admin.id, tenant_id=tenant.id) is None:
                 await uow.memberships.add(Membership(tenant_id=tenant.id, user_id=admin.id, role=Role.OWNER))

@@ -14,6 +14,11 @@ _USERNAME = re.compile(r"^[A-Za-z0-9_.@+-]{3,150}$")
 MIN_PASSWORD_LENGTH = 8
 
 
+def is_plausible_username(username: str) -> bool:
+    """Whether a username could exist at all; anything else is refused without a database lookup."""
+    return bool(_USERNAME.fullmatch(username))
+
+
 def validate_username(username: str) -> str:
     if not _USERNAME.fullmatch(username):
         raise InvalidInput("A username has 3-150 characters: letters, digits and _ . @ + -")

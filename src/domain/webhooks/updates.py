@@ -104,6 +104,9 @@ class TemplateUpdate:
     language: str | None
     status: str | None = None
     category: str | None = None
+    """`message_template_category` for a status update, `new_category` for a category update."""
+    previous_category: str | None = None
+    """For a category update: the category before (Meta's `previous_category`), when Meta says."""
     quality_score: str | None = None
     reason: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)

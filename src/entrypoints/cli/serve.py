@@ -36,9 +36,10 @@ def serve(ctx: CliContext, host: str, port: int, workers: int, reload: bool) -> 
             default_tenant_id=settings.DEFAULT_TENANT_ID,
             admin_username=settings.ADMIN_USERNAME,
             admin_password=settings.ADMIN_PASSWORD,
+            only_if_new=True,
         )
     )
-    if report.admin_created:
+    if report.admin_created and report.admin is not None:
         console.print(
             f"Created the admin [bold]{report.admin.username}[/] with the password from ADMIN_PASSWORD"
         )

@@ -55,7 +55,7 @@ def run_setup(ctx: CliContext, *, fresh: bool, yes: bool) -> InstallationReport:
         f"      tenant {report.tenant.slug!r}: {'created' if report.tenant_created else 'already there'}"
     )
     console.print(
-        f"      admin {report.admin.username!r}: {'created' if report.admin_created else 'already there'}"
+        f"      admin {settings.ADMIN_USERNAME!r}: {'created' if report.admin_created else 'already there'}"
     )
     _step(5, "Verifying every table")
     counts = ctx.run(_count_rows(ctx))
@@ -70,7 +70,7 @@ def _print_success(ctx: CliContext, report: InstallationReport) -> None:
     settings = ctx.settings
     console.print("\n[bold green]✅ SETUP COMPLETED SUCCESSFULLY![/]")
     console.print("📌 Admin Login Credentials:")
-    console.print(f"   Username: {report.admin.username}")
+    console.print(f"   Username: {settings.ADMIN_USERNAME}")
     if report.admin_created:
         console.print(f"   Password: {settings.ADMIN_PASSWORD}")
     else:

@@ -11,7 +11,7 @@ from pywhatsapp.entrypoints.cli.context import CliContext, console, fail, pass_c
 
 @click.command("create-admin")
 @click.option("--username", help="Defaults to ADMIN_USERNAME.")
-@click.option("--password", help="Asked for when not given (and ADMIN_PASSWORD is not set).")
+@click.option("--password", help="Asked for (twice, hidden) when not given.")
 @click.option("--tenant", "tenant_ref", default="default", show_default=True, help="Tenant UUID or slug.")
 @click.option(
     "--role", type=click.Choice([r.value for r in Role]), default=Role.ADMIN.value, show_default=True

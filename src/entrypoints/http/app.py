@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -33,7 +35,9 @@ from pywhatsapp.entrypoints.http.security import (
     RotatingSessionBackend,
 )
 
+logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
+SWEEP_INTERVAL_SECONDS = 15 * 60
 SESSION_COOKIE = "pywhatsapp_session"
 MAX_BODY_BYTES = 2 * 1024 * 1024
 SESSION_MAX_AGE_SECONDS = 12 * 60 * 60
@@ -74,12 +78,24 @@ def create_app(container: Container) -> Litestar:
     settings = container.settings()
     production = settings.is_production
 
+    async def sweep_expired() -> None:
+        """Expired web sessions and login-attempt windows are deleted now and then, by every worker."""
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
+            try:
+                await session_backend.delete_expired()
+                await container.login_attempts().forget_expired()
+            except Exception:  # the database may be briefly away; the next sweep tries again
+                logger.warning("could not sweep expired sessions", exc_info=True)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         container.init_resources()
+        sweeper = asyncio.create_task(sweep_expired())
         try:
             yield
         finally:
+            sweeper.cancel()
             await container.engine().dispose()
             container.shutdown_resources()
 
@@ -102,7 +118,7 @@ def create_app(container: Container) -> Litestar:
         header_name="x-csrftoken",
         # The JSON API authenticates with bearer tokens (never cookies) for unsafe methods, and Meta signs
         # its webhooks: neither can be forged cross-site, so only the pages need CSRF tokens.
-        exclude=["/api/", "/webhooks"],
+        exclude=[r"^/api/", r"^/webhooks$"],
     )
     return Litestar(
         route_handlers=[

@@ -22,7 +22,7 @@ from litestar.status_codes import (
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 
 from pywhatsapp.adapters.persistence.database import DatabaseUnavailable
 from pywhatsapp.domain.errors import (
@@ -118,6 +118,14 @@ def database_error(request: Request[Any, Any, Any], error: Exception) -> Respons
 
 
 def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    if isinstance(error, (RecursionError, UnicodeDecodeError)):
+        # The body decoder gives up on absurd nesting or bytes that are not UTF-8.
+        return _json(HTTP_400_BAD_REQUEST, "The request body is not valid JSON (UTF-8, reasonably nested)")
+    if isinstance(error, DataError):
+        return _json(
+            HTTP_400_BAD_REQUEST,
+            "The request holds a value that cannot be stored (bad characters or too long)",
+        )
     if isinstance(error, (OperationalError, InterfaceError, DatabaseUnavailable, OSError)) or (
         isinstance(error, DBAPIError) and error.connection_invalidated
     ):

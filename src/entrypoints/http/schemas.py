@@ -18,9 +18,12 @@ def present(entity: Any, shape: type[S]) -> S:
     return shape(**{f.name: getattr(entity, f.name) for f in fields(entity) if f.name in names})
 
 
+NO_NUL = r"^[^\x00]*$"
+
+
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
-    username: Annotated[str, msgspec.Meta(min_length=1, max_length=150)]
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=150, pattern=NO_NUL)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024, pattern=NO_NUL)]
     tenant: Annotated[str, msgspec.Meta(max_length=100)] | None = None
     """Optional tenant (UUID or slug) to sign in to; defaults to the user's own tenant."""
 

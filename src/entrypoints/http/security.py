@@ -26,14 +26,15 @@ TENANT_HEADER = "x-tenant-id"
 NEW_SESSION_ID = "pywhatsapp.new_session_id"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC_PATHS = [
-    "^/login",
-    "^/healthz",
-    "^/readyz",
-    "^/docs",
-    "^/webhooks",
-    "^/static",
-    "^/api/v1/auth/login",
-    "^/favicon.ico",
+    r"^/login$",
+    r"^/logout$",
+    r"^/healthz$",
+    r"^/readyz$",
+    r"^/docs($|/)",
+    r"^/webhooks$",
+    r"^/static/",
+    r"^/api/v1/auth/login$",
+    r"^/favicon\.ico$",
 ]
 
 

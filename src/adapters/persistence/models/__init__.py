@@ -11,7 +11,7 @@ from pywhatsapp.adapters.persistence.models.contacts import (
 )
 from pywhatsapp.adapters.persistence.models.identity import MembershipRow, TenantRow, UserRow
 from pywhatsapp.adapters.persistence.models.messaging import ConversationRow, MessageRow, ReactionRow
-from pywhatsapp.adapters.persistence.models.sessions import KeyValueRow, WebSessionRow
+from pywhatsapp.adapters.persistence.models.sessions import LoginAttemptRow, WebSessionRow
 from pywhatsapp.adapters.persistence.models.templates import MessageTemplateRow
 from pywhatsapp.adapters.persistence.models.webhooks import WebhookLogRow
 
@@ -25,7 +25,7 @@ __all__ = [
     "ConversationRow",
     "GroupParticipantRow",
     "GroupRow",
-    "KeyValueRow",
+    "LoginAttemptRow",
     "MembershipRow",
     "MessageRow",
     "MessageTemplateRow",

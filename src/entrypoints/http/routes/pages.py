@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get, post
@@ -21,9 +21,9 @@ from pywhatsapp.entrypoints.http.security import start_session
 
 
 class LoginForm(msgspec.Struct):
-    username: str = ""
-    password: str = ""
-    next: str = "/chat"
+    username: Annotated[str, msgspec.Meta(max_length=150)] = ""
+    password: Annotated[str, msgspec.Meta(max_length=1024)] = ""
+    next: Annotated[str, msgspec.Meta(max_length=2000)] = "/chat"
 
 
 def _safe_next(target: str) -> str:

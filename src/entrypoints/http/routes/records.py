@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import QueryParameter
 
-from pywhatsapp.application.common.list_records import MAX_PAGE_SIZE, ListRecords
+from pywhatsapp.application.common.list_records import MAX_OFFSET, MAX_PAGE_SIZE, ListRecords
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.tenancy.membership import Role
 from pywhatsapp.entrypoints.http.dependencies import from_container
@@ -39,7 +39,7 @@ def list_route(
         records: NamedDependency[ListRecords[Any]],
         principal: NamedDependency[Principal],
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 50,
-        offset: Annotated[int, QueryParameter(ge=0, description="Rows to skip")] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Rows to skip")] = 0,
     ) -> Envelope[ListPage[shape]]:  # type: ignore[valid-type]
         page = await records.execute(principal, limit=limit, offset=offset)
         return ok(
