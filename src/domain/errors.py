@@ -48,3 +48,11 @@ class LoginThrottled(DomainError):
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__(f"Too many failed login attempts; try again in {retry_after_seconds} seconds")
         self.retry_after_seconds = retry_after_seconds
+
+
+class SignatureMissing(NotAuthenticated):
+    """A webhook arrived without `X-Hub-Signature-256` while signatures are checked."""
+
+
+class SignatureInvalid(PermissionDenied):
+    """A webhook's signature does not match the channel's app secret."""

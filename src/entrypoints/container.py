@@ -17,9 +17,11 @@ from pywhatsapp.adapters.auth.login_attempts import SqlLoginAttempts
 from pywhatsapp.adapters.auth.passwords import BcryptPasswordHasher
 from pywhatsapp.adapters.auth.tokens import JwtAccessTokens
 from pywhatsapp.adapters.embedded_postgres.server import EmbeddedPostgres
+from pywhatsapp.adapters.persistence.channel_directory import SqlChannelDirectory
 from pywhatsapp.adapters.persistence.database import create_engine, create_session_factory
 from pywhatsapp.adapters.persistence.encryption import configure_secret_key
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from pywhatsapp.application.channels.configure_channel import ConfigureChannel
 from pywhatsapp.application.common.list_records import ListRecords
 from pywhatsapp.application.identity.authenticate import Authenticate
 from pywhatsapp.application.identity.create_user import CreateUser
@@ -27,7 +29,10 @@ from pywhatsapp.application.identity.log_in import LogIn
 from pywhatsapp.application.installation.set_up_installation import SetUpInstallation
 from pywhatsapp.application.tenancy.create_tenant import CreateTenant
 from pywhatsapp.application.tenancy.list_tenants import ListTenants
+from pywhatsapp.application.webhooks.apply_update import UpdateApplier
+from pywhatsapp.application.webhooks.ingest_webhook import IngestWebhook
 from pywhatsapp.domain.identity.login_throttle import LoginThrottlePolicy
+from pywhatsapp.domain.messaging.opt_out import OptOutKeywords
 from pywhatsapp.entrypoints.settings import Settings
 
 
@@ -76,6 +81,20 @@ class Container(containers.DeclarativeContainer):
     create_tenant = providers.Factory(CreateTenant, uow_factory)
     list_tenants = providers.Factory(ListTenants, uow_factory)
     set_up_installation = providers.Factory(SetUpInstallation, uow_factory, passwords)
+
+    channel_directory = providers.Singleton(SqlChannelDirectory, session_factory)
+    opt_out_keywords = providers.Singleton(
+        OptOutKeywords.from_setting, settings.provided.OPT_OUT_KEYWORDS, settings.provided.OPT_IN_KEYWORDS
+    )
+    update_applier = providers.Singleton(UpdateApplier, opt_out_keywords)
+    ingest_webhook = providers.Singleton(
+        IngestWebhook,
+        uow_factory,
+        channel_directory,
+        update_applier,
+        validate_signatures=settings.provided.VALIDATE_UPDATES,
+    )
+    configure_channel = providers.Factory(ConfigureChannel, uow_factory, channel_directory)
 
     list_messages = providers.Factory(ListRecords, uow_factory, lambda uow: uow.messages)
     list_conversations = providers.Factory(ListRecords, uow_factory, lambda uow: uow.conversations)

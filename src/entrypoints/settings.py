@@ -41,11 +41,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # WhatsApp (the default tenant's channel)
     WHATSAPP_PHONE_ID: str | None = None
     WHATSAPP_TOKEN: str | None = None
+    WHATSAPP_WABA_ID: str | None = None
     VERIFY_TOKEN: str | None = None
     CALLBACK_URL: str | None = None
     FB_APP_ID: str | None = None
     FB_APP_SECRET: str | None = None
     VALIDATE_UPDATES: bool = True
+    OPT_OUT_KEYWORDS: str | None = None
+    OPT_IN_KEYWORDS: str | None = None
     MESSAGE_BUFFER: int = 200
     GRAPH_API_URL: str = "https://graph.facebook.com"
     # Authentication

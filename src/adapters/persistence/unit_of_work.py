@@ -9,8 +9,10 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pywhatsapp.adapters.persistence import models
+from pywhatsapp.adapters.persistence.inbox import SqlInbox, SqlTemplates
 from pywhatsapp.adapters.persistence.repositories import SqlMemberships, SqlRecords, SqlTenants, SqlUsers
 from pywhatsapp.adapters.persistence.scoping import open_scope
+from pywhatsapp.adapters.realtime.pg_notify import PgNotifyPublisher
 from pywhatsapp.domain.campaigns.campaign import Campaign
 from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.contacts.audience import Audience
@@ -46,6 +48,9 @@ class SqlAlchemyUnitOfWork:
         self.templates = SqlRecords(s, models.MessageTemplateRow, MessageTemplate)
         self.campaigns = SqlRecords(s, models.CampaignRow, Campaign)
         self.webhook_logs = SqlRecords(s, models.WebhookLogRow, WebhookLogEntry)
+        self.inbox = SqlInbox(s)
+        self.template_registry = SqlTemplates(s)
+        self.events = PgNotifyPublisher(s)
         return self
 
     async def __aexit__(

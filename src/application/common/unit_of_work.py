@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Protocol, Self, TypeVar
 from uuid import UUID
 
+from pywhatsapp.application.messaging.ports import EventPublisher, Inbox, Templates
 from pywhatsapp.domain.campaigns.campaign import Campaign
 from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.contacts.audience import Audience
@@ -38,6 +39,8 @@ class TenantRecords(Protocol[T]):
     async def list(self, *, limit: int, offset: int = 0) -> Sequence[T]: ...
 
     async def count(self) -> int: ...
+
+    async def update(self, record: T) -> T: ...
 
 
 class Tenants(Protocol):
@@ -96,6 +99,12 @@ class UnitOfWork(Protocol):
     def campaigns(self) -> TenantRecords[Campaign]: ...
     @property
     def webhook_logs(self) -> TenantRecords[WebhookLogEntry]: ...
+    @property
+    def inbox(self) -> Inbox: ...
+    @property
+    def template_registry(self) -> Templates: ...
+    @property
+    def events(self) -> EventPublisher: ...
 
     async def commit(self) -> None: ...
 
@@ -114,4 +123,8 @@ class UnitOfWork(Protocol):
 class UnitOfWorkFactory(Protocol):
     def __call__(self, tenant_id: UUID | None = None) -> UnitOfWork:
         """Open a unit of work for `tenant_id`; without one, no tenant-owned record is visible."""
+        ...
+
+    def for_all_tenants(self) -> UnitOfWork:
+        """Installation-level work only (webhook bodies that no tenant owns): sees every tenant."""
         ...

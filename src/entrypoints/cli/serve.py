@@ -10,6 +10,7 @@ import uvicorn
 
 from pywhatsapp.adapters.persistence import migrations
 from pywhatsapp.entrypoints.cli.context import CliContext, console, pass_context
+from pywhatsapp.entrypoints.cli.setup import sync_default_channel
 from pywhatsapp.entrypoints.logging_setup import configure_logging
 
 ASGI_APP = "pywhatsapp.entrypoints.http.asgi:app"
@@ -43,6 +44,8 @@ def serve(ctx: CliContext, host: str, port: int, workers: int, reload: bool) -> 
         console.print(
             f"Created the admin [bold]{report.admin.username}[/] with the password from ADMIN_PASSWORD"
         )
+    if (done := sync_default_channel(ctx)) is not None:
+        console.print(done)
     # Workers are separate processes: hand them the database this process started (the embedded one
     # stays up as long as this process does) and the log directory that goes with it.
     os.environ["DATABASE_URL"] = url

@@ -10,6 +10,7 @@ from rich.table import Table
 from pywhatsapp.adapters.persistence import migrations
 from pywhatsapp.adapters.persistence.base import Base
 from pywhatsapp.adapters.persistence.database import describe
+from pywhatsapp.application.channels.configure_channel import ChannelSettings
 from pywhatsapp.application.installation.set_up_installation import InstallationReport
 from pywhatsapp.entrypoints.cli.context import CliContext, console, fail, pass_context
 
@@ -57,6 +58,8 @@ def run_setup(ctx: CliContext, *, fresh: bool, yes: bool) -> InstallationReport:
     console.print(
         f"      admin {settings.ADMIN_USERNAME!r}: {'created' if report.admin_created else 'already there'}"
     )
+    if (done := sync_default_channel(ctx)) is not None:
+        console.print(f"      {done}")
     _step(5, "Verifying every table")
     counts = ctx.run(_count_rows(ctx))
     table = Table("table", "rows", title="Tables", title_justify="left")
@@ -64,6 +67,28 @@ def run_setup(ctx: CliContext, *, fresh: bool, yes: bool) -> InstallationReport:
         table.add_row(name, str(rows))
     console.print(table)
     return report
+
+
+def sync_default_channel(ctx: CliContext) -> str | None:
+    """The default tenant's channel from WHATSAPP_PHONE_ID, WHATSAPP_TOKEN, VERIFY_TOKEN, FB_APP_ID and
+    FB_APP_SECRET (the environment is its source of truth); returns what was done, for the console."""
+    settings = ctx.settings
+    if not (settings.WHATSAPP_PHONE_ID and settings.WHATSAPP_TOKEN):
+        return None
+    channel = ctx.run(
+        ctx.container.configure_channel().execute(
+            settings.DEFAULT_TENANT_ID,
+            ChannelSettings(
+                phone_number_id=settings.WHATSAPP_PHONE_ID,
+                access_token=settings.WHATSAPP_TOKEN,
+                waba_id=settings.WHATSAPP_WABA_ID,
+                app_id=settings.FB_APP_ID,
+                app_secret=settings.FB_APP_SECRET,
+                verify_token=settings.VERIFY_TOKEN,
+            ),
+        )
+    )
+    return f"WhatsApp channel {channel.phone_number_id} of the default tenant is configured"
 
 
 def _print_success(ctx: CliContext, report: InstallationReport) -> None:

@@ -28,7 +28,7 @@ from pywhatsapp.adapters.persistence.models import WebSessionRow
 from pywhatsapp.entrypoints.container import Container
 from pywhatsapp.entrypoints.http.dependencies import DEPENDENCIES
 from pywhatsapp.entrypoints.http.errors import EXCEPTION_HANDLERS
-from pywhatsapp.entrypoints.http.routes import auth, health, pages, records, tenants
+from pywhatsapp.entrypoints.http.routes import auth, channels, health, pages, records, tenants, webhooks
 from pywhatsapp.entrypoints.http.security import (
     PUBLIC_PATHS,
     AuthenticationMiddleware,
@@ -128,6 +128,10 @@ def create_app(container: Container) -> Litestar:
             auth.me,
             tenants.my_tenants,
             *records.ROUTES,
+            webhooks.verify_subscription,
+            webhooks.receive_updates,
+            channels.create_channel,
+            channels.update_channel,
             pages.login_page,
             pages.login_submit,
             pages.logout_page,

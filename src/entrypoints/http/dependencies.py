@@ -33,4 +33,8 @@ DEPENDENCIES = {
     "engine": from_container("engine"),
     "log_in": from_container("log_in"),
     "list_tenants": from_container("list_tenants"),
+    "settings": from_container("settings"),
+    "channel_directory": from_container("channel_directory"),
+    "ingest_webhook": from_container("ingest_webhook"),
+    "configure_channel": from_container("configure_channel"),
 }

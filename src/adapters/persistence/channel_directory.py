@@ -1,0 +1,54 @@
+"""Which tenant's channel a webhook is about: looked up across tenants (read-only), briefly cached."""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from pywhatsapp.adapters.persistence.mapping import to_entity
+from pywhatsapp.adapters.persistence.models import ChannelRow
+from pywhatsapp.adapters.persistence.scoping import open_scope
+from pywhatsapp.domain.channels.channel import Channel
+
+CACHE_SECONDS = 30.0
+
+
+class SqlChannelDirectory:
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], cache_seconds: float = CACHE_SECONDS
+    ) -> None:
+        self._session_factory = session_factory
+        self._cache_seconds = cache_seconds
+        self._cache: dict[tuple[str, str], tuple[float, Channel | None]] = {}
+
+    def forget(self) -> None:
+        """Drop cached lookups (after a channel is added or changed in this process)."""
+        self._cache.clear()
+
+    async def by_phone_number_id(self, phone_number_id: str, *, fresh: bool = False) -> Channel | None:
+        if fresh:
+            self._cache.pop(("phone", phone_number_id), None)
+        return await self._lookup("phone", phone_number_id, ChannelRow.phone_number_id == phone_number_id)
+
+    async def by_waba_id(self, waba_id: str) -> Channel | None:
+        return await self._lookup("waba", waba_id, ChannelRow.waba_id == waba_id)
+
+    async def verify_tokens(self) -> set[str]:
+        async with self._session_factory() as session:
+            open_scope(session.sync_session, None, all_tenants=True)
+            rows = await session.scalars(sa.select(ChannelRow).where(ChannelRow.is_active.is_(True)))
+            return {row.verify_token for row in rows if row.verify_token}
+
+    async def _lookup(self, kind: str, key: str, condition: sa.ColumnElement[bool]) -> Channel | None:
+        cached = self._cache.get((kind, key))
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < self._cache_seconds:
+            return cached[1]
+        async with self._session_factory() as session:
+            open_scope(session.sync_session, None, all_tenants=True)
+            row = (await session.scalars(sa.select(ChannelRow).where(condition).limit(1))).first()
+            channel = None if row is None else to_entity(row, Channel)
+        self._cache[(kind, key)] = (now, channel)
+        return channel

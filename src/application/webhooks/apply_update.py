@@ -1,0 +1,228 @@
+"""Applying one webhook update to a tenant's inbox, idempotently, and announcing what changed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pywhatsapp.application.common.unit_of_work import UnitOfWork
+from pywhatsapp.domain.channels.channel import Channel
+from pywhatsapp.domain.messaging.message import Direction, Message, MessageStatus
+from pywhatsapp.domain.messaging.opt_out import OptOutChange, OptOutKeywords
+from pywhatsapp.domain.messaging.reaction import Reaction
+from pywhatsapp.domain.realtime.event import EventType, RealtimeEvent, short
+from pywhatsapp.domain.templates.template import MessageTemplate
+from pywhatsapp.domain.webhooks.updates import (
+    InboundMessage,
+    MessageDeleted,
+    MessageEdited,
+    OtherUpdate,
+    ReactionUpdate,
+    StatusUpdate,
+    TemplateUpdate,
+    Update,
+)
+
+STATUSES = {status.value: status for status in MessageStatus}
+
+
+def message_event_data(message: Message) -> dict[str, object]:
+    return {
+        "id": str(message.id),
+        "wamid": message.wamid,
+        "direction": message.direction.value,
+        "type": message.type,
+        "status": message.status.value,
+        "wa_id": message.wa_id,
+        "contact_id": str(message.contact_id) if message.contact_id else None,
+        "conversation_id": str(message.conversation_id) if message.conversation_id else None,
+        "text": short(message.text),
+        "timestamp": message.timestamp.isoformat(),
+        "error_code": message.error_code,
+        "error_title": message.error_title,
+    }
+
+
+class UpdateApplier:
+    def __init__(self, opt_out: OptOutKeywords) -> None:
+        self._opt_out = opt_out
+
+    async def apply(self, uow: UnitOfWork, channel: Channel, update: Update) -> None:
+        match update:
+            case InboundMessage():
+                await self._inbound(uow, channel, update)
+            case StatusUpdate():
+                await self._status(uow, channel, update)
+            case ReactionUpdate():
+                await self._reaction(uow, channel, update)
+            case MessageEdited():
+                await self._edited(uow, channel, update)
+            case MessageDeleted():
+                await self._deleted(uow, channel, update)
+            case TemplateUpdate():
+                await self._template(uow, channel, update)
+            case OtherUpdate():
+                pass  # kept in the webhook log, nothing to change
+
+    async def _inbound(self, uow: UnitOfWork, channel: Channel, update: InboundMessage) -> None:
+        contact = await uow.inbox.record_contact(
+            update.wa_id, name=update.profile_name, inbound_at=update.timestamp
+        )
+        content = dict(update.content)
+        if update.forwarded:
+            content["forwarded"] = True
+        if update.frequently_forwarded:
+            content["frequently_forwarded"] = True
+        message = Message(
+            tenant_id=channel.tenant_id,
+            direction=Direction.INCOMING,
+            type=update.type,
+            wa_id=update.wa_id,
+            wamid=update.wamid,
+            channel_id=channel.id,
+            contact_id=contact.id,
+            status=MessageStatus.RECEIVED,
+            text=update.text,
+            content=content,
+            context_wamid=update.context_wamid,
+            timestamp=update.timestamp,
+        )
+        if not await uow.inbox.add_message(message):
+            return  # delivered before: stored once, announced once
+        await uow.inbox.attach_reactions(update.wamid, message.id)
+        change = self._opt_out.change_for(update.text) if update.type == "text" else None
+        if change is not None:
+            await uow.inbox.set_opted_out(contact.id, change is OptOutChange.OPT_OUT, update.timestamp)
+        conversation = await uow.inbox.touch_conversation(contact, message)
+        message = replace(message, conversation_id=conversation.id)
+        await uow.events.publish(
+            RealtimeEvent(EventType.MESSAGE_INCOMING, channel.tenant_id, message_event_data(message))
+        )
+        await uow.events.publish(
+            RealtimeEvent(
+                EventType.CONVERSATION_UPDATED,
+                channel.tenant_id,
+                {
+                    "id": str(conversation.id),
+                    "contact_id": str(contact.id),
+                    "wa_id": contact.wa_id,
+                    "name": contact.name,
+                    "unread_count": conversation.unread_count,
+                    "last_message_id": str(message.id),
+                    "last_message_at": message.timestamp.isoformat(),
+                    "opted_out": change is OptOutChange.OPT_OUT if change else contact.opted_out,
+                },
+            )
+        )
+
+    async def _status(self, uow: UnitOfWork, channel: Channel, update: StatusUpdate) -> None:
+        status = STATUSES.get(update.status)
+        if status is None:
+            return
+        message = await uow.inbox.advance_status(
+            update.wamid,
+            status,
+            at=update.timestamp,
+            error_code=update.error_code,
+            error_title=update.error_title,
+        )
+        if message is not None:
+            await uow.events.publish(
+                RealtimeEvent(EventType.MESSAGE_STATUS, channel.tenant_id, message_event_data(message))
+            )
+
+    async def _reaction(self, uow: UnitOfWork, channel: Channel, update: ReactionUpdate) -> None:
+        reaction = await uow.inbox.save_reaction(
+            Reaction(
+                tenant_id=channel.tenant_id,
+                target_wamid=update.target_wamid,
+                wa_id=update.wa_id,
+                direction=Direction.INCOMING,
+                emoji=update.emoji,
+                wamid=update.wamid,
+            )
+        )
+        await uow.events.publish(
+            RealtimeEvent(
+                EventType.REACTION,
+                channel.tenant_id,
+                {
+                    "id": str(reaction.id),
+                    "message_id": str(reaction.message_id) if reaction.message_id else None,
+                    "target_wamid": reaction.target_wamid,
+                    "wa_id": reaction.wa_id,
+                    "emoji": reaction.emoji,
+                    "direction": reaction.direction.value,
+                },
+            )
+        )
+
+    async def _edited(self, uow: UnitOfWork, channel: Channel, update: MessageEdited) -> None:
+        original = await uow.inbox.find_message(update.original_wamid)
+        if original is None:
+            return
+        history = [
+            *original.content.get("edits", []),
+            {"text": original.text, "at": update.timestamp.isoformat()},
+        ]
+        edited = replace(
+            original,
+            text=update.new_text,
+            content={**original.content, **update.new_content, "edited": True, "edits": history},
+        )
+        await uow.inbox.update_message(edited)
+        await uow.events.publish(
+            RealtimeEvent(
+                EventType.MESSAGE_INCOMING, channel.tenant_id, message_event_data(edited) | {"edited": True}
+            )
+        )
+
+    async def _deleted(self, uow: UnitOfWork, channel: Channel, update: MessageDeleted) -> None:
+        original = await uow.inbox.find_message(update.original_wamid)
+        if original is None:
+            return
+        deleted = replace(
+            original,
+            status=MessageStatus.DELETED,
+            text=None,
+            content={"deleted": True, "type": original.type},
+        )
+        await uow.inbox.update_message(deleted)
+        await uow.events.publish(
+            RealtimeEvent(EventType.MESSAGE_STATUS, channel.tenant_id, message_event_data(deleted))
+        )
+
+    async def _template(self, uow: UnitOfWork, channel: Channel, update: TemplateUpdate) -> None:
+        registry = uow.template_registry
+        template = await registry.find(
+            meta_template_id=update.template_id, name=update.name, language=update.language
+        ) or MessageTemplate(
+            tenant_id=channel.tenant_id,
+            channel_id=channel.id,
+            name=update.name or f"template-{update.template_id}",
+            language=update.language or "und",
+            meta_template_id=update.template_id,
+        )
+        if update.kind == "status" and update.status:
+            template.status = update.status
+            template.rejected_reason = update.reason if update.reason not in (None, "NONE") else None
+        if update.category:
+            template.category = update.category
+        if update.quality_score:
+            template.quality_score = update.quality_score
+        template.meta_template_id = template.meta_template_id or update.template_id
+        saved = await registry.save(template)
+        await uow.events.publish(
+            RealtimeEvent(
+                EventType.TEMPLATE_STATUS,
+                channel.tenant_id,
+                {
+                    "id": str(saved.id),
+                    "name": saved.name,
+                    "language": saved.language,
+                    "status": saved.status,
+                    "category": saved.category,
+                    "quality_score": saved.quality_score,
+                    "kind": update.kind,
+                },
+            )
+        )

@@ -1,0 +1,151 @@
+"""Meta's webhook, from raw bytes to stored, announced inbox state (the brief's flow 1).
+
+Bytes -> JSON -> every update of every entry and change -> the channel (and so the tenant) each is about ->
+signature checked with that channel's app secret -> per tenant, one transaction: the raw body in the
+webhook log, every update applied idempotently, realtime events published -> commit. Bodies that do not
+parse, and bodies about phone numbers no tenant owns, are logged and acknowledged so that Meta stops
+retrying; they can be replayed later.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from pywhatsapp.application.common.unit_of_work import UnitOfWorkFactory
+from pywhatsapp.application.messaging.ports import ChannelDirectory
+from pywhatsapp.application.webhooks.apply_update import UpdateApplier
+from pywhatsapp.domain.channels.channel import Channel
+from pywhatsapp.domain.errors import SignatureInvalid, SignatureMissing
+from pywhatsapp.domain.webhooks.meta_payload import parse_webhook_body
+from pywhatsapp.domain.webhooks.signature import signature_matches
+from pywhatsapp.domain.webhooks.updates import MalformedWebhook, TemplateUpdate, Update
+from pywhatsapp.domain.webhooks.webhook_log import WebhookLogEntry, WebhookOutcome
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestReport:
+    outcome: WebhookOutcome
+    updates: int = 0
+    tenants: list[UUID] = field(default_factory=list)
+    unknown_phone_numbers: list[str] = field(default_factory=list)
+
+
+def _first_field(body: Any) -> str | None:
+    try:
+        return str(body["entry"][0]["changes"][0]["field"])
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+class IngestWebhook:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        channels: ChannelDirectory,
+        applier: UpdateApplier,
+        *,
+        validate_signatures: bool,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._channels = channels
+        self._applier = applier
+        self._validate = validate_signatures
+
+    async def execute(self, raw_body: bytes, signature: str | None, *, replay: bool = False) -> IngestReport:
+        text = raw_body.decode("utf-8", errors="replace")
+        try:
+            body = json.loads(raw_body)
+            updates = parse_webhook_body(body)
+        except (ValueError, MalformedWebhook) as error:
+            await self._log_without_tenant(
+                text, None, WebhookOutcome.UNPARSEABLE, f"not a webhook body: {error}"
+            )
+            return IngestReport(outcome=WebhookOutcome.UNPARSEABLE)
+
+        by_channel, unknown = await self._route(updates)
+        if not replay:
+            self._check_signatures(raw_body, signature, [channel for channel, _ in by_channel.values()])
+        if unknown:
+            reason = "no tenant owns phone number(s) " + ", ".join(sorted(unknown))
+            await self._log_without_tenant(text, body, WebhookOutcome.UNKNOWN_PHONE_NUMBER, reason)
+            logger.warning("webhook for an unknown phone number", extra={"phone_numbers": sorted(unknown)})
+
+        per_tenant: dict[UUID, list[tuple[Channel, Update]]] = defaultdict(list)
+        for channel, channel_updates in by_channel.values():
+            per_tenant[channel.tenant_id].extend((channel, update) for update in channel_updates)
+        outcome = WebhookOutcome.REPLAYED if replay else WebhookOutcome.PROCESSED
+        for tenant_id, items in per_tenant.items():
+            async with self._uow_factory(tenant_id) as uow:
+                await uow.webhook_logs.add(
+                    WebhookLogEntry(
+                        tenant_id=tenant_id,
+                        phone_number_id=items[0][0].phone_number_id,
+                        field_name=_first_field(body),
+                        outcome=outcome,
+                        body=body,
+                        raw_body=text,
+                        item_count=len(items),
+                    )
+                )
+                for channel, update in items:
+                    await self._applier.apply(uow, channel, update)
+                await uow.commit()
+        if not per_tenant and not unknown:
+            await self._log_without_tenant(text, body, outcome, "nothing to apply")
+        return IngestReport(
+            outcome=outcome if per_tenant else WebhookOutcome.UNKNOWN_PHONE_NUMBER if unknown else outcome,
+            updates=len(updates),
+            tenants=list(per_tenant),
+            unknown_phone_numbers=sorted(unknown),
+        )
+
+    async def _route(self, updates: list[Update]) -> tuple[dict[str, tuple[Channel, list[Update]]], set[str]]:
+        by_channel: dict[str, tuple[Channel, list[Update]]] = {}
+        unknown: set[str] = set()
+        for update in updates:
+            if isinstance(update, TemplateUpdate):
+                channel = await self._channels.by_waba_id(update.waba_id)
+                key = f"waba:{update.waba_id}"
+            else:
+                phone_number_id = getattr(update, "phone_number_id", None)
+                if not phone_number_id:
+                    continue  # changes with no phone number (account updates) are kept in the log only
+                channel = await self._channels.by_phone_number_id(phone_number_id)
+                key = phone_number_id
+            if channel is None:
+                unknown.add(key.removeprefix("waba:"))
+                continue
+            by_channel.setdefault(str(channel.id), (channel, []))[1].append(update)
+        return by_channel, unknown
+
+    def _check_signatures(self, raw_body: bytes, signature: str | None, channels: list[Channel]) -> None:
+        if not self._validate or not channels:
+            return
+        if not signature:
+            logger.warning("webhook without X-Hub-Signature-256 refused")
+            raise SignatureMissing("X-Hub-Signature-256 is missing; Meta signs every webhook")
+        for channel in channels:
+            if not channel.app_secret or not signature_matches(raw_body, signature, channel.app_secret):
+                logger.warning("webhook with a wrong signature refused", extra={"channel": str(channel.id)})
+                raise SignatureInvalid("X-Hub-Signature-256 does not match the channel's app secret")
+
+    async def _log_without_tenant(self, text: str, body: Any, outcome: WebhookOutcome, reason: str) -> None:
+        async with self._uow_factory.for_all_tenants() as uow:
+            await uow.webhook_logs.add(
+                WebhookLogEntry(
+                    tenant_id=None,
+                    outcome=outcome,
+                    reason=reason,
+                    body=body if isinstance(body, (dict, list)) else None,
+                    raw_body=text,
+                    field_name=_first_field(body),
+                )
+            )
+            await uow.commit()
