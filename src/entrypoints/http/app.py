@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Response
+from litestar.channels import ChannelsPlugin
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
@@ -25,10 +26,20 @@ from litestar.template.config import TemplateConfig
 
 import pywhatsapp
 from pywhatsapp.adapters.persistence.models import WebSessionRow
+from pywhatsapp.adapters.realtime.listener import notify_backend
 from pywhatsapp.entrypoints.container import Container
 from pywhatsapp.entrypoints.http.dependencies import DEPENDENCIES
 from pywhatsapp.entrypoints.http.errors import EXCEPTION_HANDLERS
-from pywhatsapp.entrypoints.http.routes import auth, channels, health, pages, records, tenants, webhooks
+from pywhatsapp.entrypoints.http.routes import (
+    auth,
+    channels,
+    health,
+    pages,
+    realtime,
+    records,
+    tenants,
+    webhooks,
+)
 from pywhatsapp.entrypoints.http.security import (
     PUBLIC_PATHS,
     AuthenticationMiddleware,
@@ -132,6 +143,7 @@ def create_app(container: Container) -> Litestar:
             webhooks.receive_updates,
             channels.create_channel,
             channels.update_channel,
+            realtime.events_socket,
             pages.login_page,
             pages.login_submit,
             pages.logout_page,
@@ -149,6 +161,15 @@ def create_app(container: Container) -> Litestar:
             DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
         ],
         csrf_config=csrf,
+        plugins=[
+            ChannelsPlugin(
+                backend=notify_backend(lambda: container.database_url()),
+                arbitrary_channels_allowed=True,
+                # A slow socket drops its oldest events instead of holding up the others.
+                subscriber_max_backlog=1000,
+                subscriber_backlog_strategy="dropleft",
+            )
+        ],
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(
             title="PyWhatsApp",

@@ -25,6 +25,7 @@ from pywhatsapp.domain.tenancy.membership import Role
 TENANT_HEADER = "x-tenant-id"
 NEW_SESSION_ID = "pywhatsapp.new_session_id"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+BEARER_SUBPROTOCOL = "bearer"
 PUBLIC_PATHS = [
     r"^/login$",
     r"^/logout$",
@@ -69,7 +70,7 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
     ) -> AuthenticationResult:
         authenticate = connection.app.state.container.authenticate()
         requested_tenant = connection.headers.get(TENANT_HEADER) or connection.query_params.get("tenant")
-        authorization = connection.headers.get("authorization", "")
+        authorization = connection.headers.get("authorization", "") or _websocket_bearer(connection)
         scheme, _, credential = authorization.partition(" ")
         if scheme.lower() == "bearer" and credential.strip():
             principal = await authenticate.with_token(credential.strip(), requested_tenant=requested_tenant)
@@ -93,6 +94,18 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
         raise NotAuthorizedException(
             "Sign in first: send 'Authorization: Bearer <token>' from /api/v1/auth/login"
         )
+
+
+def _websocket_bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """Browsers cannot set headers on a WebSocket: the token comes as `?token=` or as the subprotocols
+    `bearer, <token>`."""
+    if connection.scope["type"] != "websocket":
+        return ""
+    token = connection.query_params.get("token")
+    protocols = [p.strip() for p in connection.headers.get("sec-websocket-protocol", "").split(",")]
+    if not token and len(protocols) == 2 and protocols[0] == BEARER_SUBPROTOCOL:
+        token = protocols[1]
+    return f"Bearer {token}" if token else ""
 
 
 def _is_api(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
