@@ -20,17 +20,20 @@ from pywhatsapp.adapters.embedded_postgres.server import EmbeddedPostgres
 from pywhatsapp.adapters.persistence.channel_directory import SqlChannelDirectory
 from pywhatsapp.adapters.persistence.database import create_engine, create_session_factory
 from pywhatsapp.adapters.persistence.encryption import configure_secret_key
+from pywhatsapp.adapters.persistence.inbox_reader import SqlInboxReader
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from pywhatsapp.application.channels.configure_channel import ConfigureChannel
 from pywhatsapp.application.common.list_records import ListRecords
 from pywhatsapp.application.identity.authenticate import Authenticate
 from pywhatsapp.application.identity.create_user import CreateUser
 from pywhatsapp.application.identity.log_in import LogIn
+from pywhatsapp.application.inbox.mark_conversation_read import MarkConversationRead
 from pywhatsapp.application.installation.set_up_installation import SetUpInstallation
 from pywhatsapp.application.tenancy.create_tenant import CreateTenant
 from pywhatsapp.application.tenancy.list_tenants import ListTenants
 from pywhatsapp.application.webhooks.apply_update import UpdateApplier
 from pywhatsapp.application.webhooks.ingest_webhook import IngestWebhook
+from pywhatsapp.application.webhooks.replay_webhook import ReplayWebhook
 from pywhatsapp.domain.identity.login_throttle import LoginThrottlePolicy
 from pywhatsapp.domain.messaging.opt_out import OptOutKeywords
 from pywhatsapp.entrypoints.settings import Settings
@@ -95,6 +98,9 @@ class Container(containers.DeclarativeContainer):
         validate_signatures=settings.provided.VALIDATE_UPDATES,
     )
     configure_channel = providers.Factory(ConfigureChannel, uow_factory, channel_directory)
+    inbox_reader = providers.Singleton(SqlInboxReader, session_factory)
+    replay_webhook = providers.Factory(ReplayWebhook, inbox_reader, ingest_webhook)
+    mark_conversation_read = providers.Factory(MarkConversationRead, inbox_reader, None)
 
     list_messages = providers.Factory(ListRecords, uow_factory, lambda uow: uow.messages)
     list_conversations = providers.Factory(ListRecords, uow_factory, lambda uow: uow.conversations)

@@ -31,7 +31,11 @@ class RewritingTransport(httpx.AsyncBaseTransport):
         self._port = target.port
         self._netloc = target.netloc.decode("ascii")
         self._prefix = target.raw_path.split(b"?", 1)[0].rstrip(b"/")
-        self._inner = inner if inner is not None else httpx.AsyncHTTPTransport()
+        # Every request goes to the target, so TLS settings only matter for an https target (and loading
+        # the CA bundle for a plain-http simulator would be wasted time).
+        self._inner = (
+            inner if inner is not None else httpx.AsyncHTTPTransport(verify=target.scheme == "https")
+        )
 
     @property
     def target(self) -> str:

@@ -58,7 +58,11 @@ class IngestWebhook:
         self._applier = applier
         self._validate = validate_signatures
 
-    async def execute(self, raw_body: bytes, signature: str | None, *, replay: bool = False) -> IngestReport:
+    async def execute(
+        self, raw_body: bytes, signature: str | None, *, replay: bool = False, only_tenant: UUID | None = None
+    ) -> IngestReport:
+        """`replay` re-applies a logged body (already verified when it came); `only_tenant` limits the work
+        to that tenant's part of the body (a tenant replaying its log touches nobody else)."""
         text = raw_body.decode("utf-8", errors="replace")
         try:
             body = json.loads(raw_body)
@@ -72,13 +76,15 @@ class IngestWebhook:
         by_channel, unknown = await self._route(updates)
         if not replay:
             self._check_signatures(raw_body, signature, [channel for channel, _ in by_channel.values()])
-        if unknown:
+        if unknown and only_tenant is None:
             reason = "no tenant owns phone number(s) " + ", ".join(sorted(unknown))
             await self._log_without_tenant(text, body, WebhookOutcome.UNKNOWN_PHONE_NUMBER, reason)
             logger.warning("webhook for an unknown phone number", extra={"phone_numbers": sorted(unknown)})
 
         per_tenant: dict[UUID, list[tuple[Channel, Update]]] = defaultdict(list)
         for channel, channel_updates in by_channel.values():
+            if only_tenant is not None and channel.tenant_id != only_tenant:
+                continue
             per_tenant[channel.tenant_id].extend((channel, update) for update in channel_updates)
         outcome = WebhookOutcome.REPLAYED if replay else WebhookOutcome.PROCESSED
         for tenant_id, items in per_tenant.items():

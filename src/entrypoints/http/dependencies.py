@@ -37,4 +37,7 @@ DEPENDENCIES = {
     "channel_directory": from_container("channel_directory"),
     "ingest_webhook": from_container("ingest_webhook"),
     "configure_channel": from_container("configure_channel"),
+    "inbox_reader": from_container("inbox_reader"),
+    "replay_webhook": from_container("replay_webhook"),
+    "mark_conversation_read": from_container("mark_conversation_read"),
 }

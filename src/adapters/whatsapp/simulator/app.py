@@ -412,7 +412,8 @@ async def download_media(request: AnyRequest, sim: NamedDependency[SimulatorStat
     media = sim.media.get(request.query_params.get("mid", ""))
     if media is None:
         return Response(content=b"", status_code=404, media_type="text/plain")
-    headers = {"Content-Disposition": f'attachment; filename="{media.filename}"'} if media.filename else {}
+    safe_name = "".join(ch for ch in media.filename or "" if ch.isprintable() and ch not in '"\\')
+    headers = {"Content-Disposition": f'attachment; filename="{safe_name}"'} if safe_name else {}
     return Response(content=media.data, media_type=media.mime_type, headers=headers)
 
 
@@ -907,5 +908,7 @@ def create_simulator_app(settings: SimulatorSettings) -> Litestar:
 
 async def run_simulator(host: str, port: int, settings: SimulatorSettings) -> None:
     """Serve the simulator with uvicorn until stopped (Ctrl+C)."""
-    config = uvicorn.Config(create_simulator_app(settings), host=host, port=port, log_config=None)
+    config = uvicorn.Config(
+        create_simulator_app(settings), host=host, port=port, log_config=None, lifespan="on"
+    )
     await uvicorn.Server(config).serve()

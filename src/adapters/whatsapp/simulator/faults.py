@@ -70,7 +70,11 @@ class FaultInjection(ASGIMiddleware):
     - latency: waits `seconds`, then answers normally;
     - http_500: HTTP 500 with Meta's transient-error envelope (code 2); nothing is processed;
     - error: Meta's error envelope for `code` with Meta's HTTP status for it; nothing is processed;
-    - drop: the call is processed (a send gets its wamid and its status webhooks) but the reply is cut off.
+    - drop: the call is processed (a send gets its wamid and its status webhooks) but the reply is cut off
+      after a few bytes and the connection closed (uvicorn logs "ASGI callable returned without completing
+      response"; the client gets a transport error such as httpx.RemoteProtocolError).
+
+    `match` in a fault limits it to paths containing that text (e.g. "/messages").
     """
 
     scopes = (ScopeType.HTTP,)

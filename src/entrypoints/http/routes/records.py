@@ -20,11 +20,8 @@ from pywhatsapp.entrypoints.http.schemas import (
     CampaignRead,
     ChannelRead,
     ContactRead,
-    ConversationRead,
     GroupRead,
-    MessageRead,
     TemplateRead,
-    WebhookLogRead,
     present,
 )
 from pywhatsapp.entrypoints.http.security import requires
@@ -65,16 +62,6 @@ def list_route(
 
 
 ROUTES = [
-    list_route("/api/v1/messages", "messages", MessageRead, "list_messages"),
-    list_route("/api/v1/conversations", "conversations", ConversationRead, "list_conversations"),
-    # The seed's path, kept for existing integrations.
-    list_route(
-        "/api/conversations",
-        "conversations",
-        ConversationRead,
-        "list_conversations",
-        operation="list_conversations_legacy",
-    ),
     list_route("/api/v1/contacts", "contacts", ContactRead, "list_contacts"),
     list_route("/api/v1/groups", "groups", GroupRead, "list_groups"),
     list_route("/api/v1/audiences", "audiences", AudienceRead, "list_audiences"),
@@ -82,5 +69,4 @@ ROUTES = [
     list_route("/api/v1/campaigns", "campaigns", CampaignRead, "list_campaigns"),
     # Channel settings and raw webhook bodies are for administrators.
     list_route("/api/v1/channels", "channels", ChannelRead, "list_channels", role=Role.ADMIN),
-    list_route("/api/v1/webhooks", "webhook_logs", WebhookLogRead, "list_webhook_logs", role=Role.ADMIN),
 ]
