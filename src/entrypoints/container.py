@@ -22,13 +22,15 @@ from pywhatsapp.adapters.persistence.database import create_engine, create_sessi
 from pywhatsapp.adapters.persistence.encryption import configure_secret_key
 from pywhatsapp.adapters.persistence.inbox_reader import SqlInboxReader
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from pywhatsapp.adapters.whatsapp.pywa_gateway import PywaGateway
 from pywhatsapp.application.channels.configure_channel import ConfigureChannel
 from pywhatsapp.application.common.list_records import ListRecords
 from pywhatsapp.application.identity.authenticate import Authenticate
 from pywhatsapp.application.identity.create_user import CreateUser
 from pywhatsapp.application.identity.log_in import LogIn
-from pywhatsapp.application.inbox.mark_conversation_read import MarkConversationRead
+from pywhatsapp.application.inbox.mark_conversation_read import GatewayReadReceipts, MarkConversationRead
 from pywhatsapp.application.installation.set_up_installation import SetUpInstallation
+from pywhatsapp.application.messaging.send_message import SendMessage
 from pywhatsapp.application.tenancy.create_tenant import CreateTenant
 from pywhatsapp.application.tenancy.list_tenants import ListTenants
 from pywhatsapp.application.webhooks.apply_update import UpdateApplier
@@ -100,7 +102,10 @@ class Container(containers.DeclarativeContainer):
     configure_channel = providers.Factory(ConfigureChannel, uow_factory, channel_directory)
     inbox_reader = providers.Singleton(SqlInboxReader, session_factory)
     replay_webhook = providers.Factory(ReplayWebhook, inbox_reader, ingest_webhook)
-    mark_conversation_read = providers.Factory(MarkConversationRead, inbox_reader, None)
+    gateway = providers.Singleton(PywaGateway, settings.provided.GRAPH_API_URL)
+    read_receipts = providers.Singleton(GatewayReadReceipts, uow_factory, gateway)
+    mark_conversation_read = providers.Factory(MarkConversationRead, inbox_reader, read_receipts)
+    send_message = providers.Factory(SendMessage, uow_factory, gateway)
 
     list_messages = providers.Factory(ListRecords, uow_factory, lambda uow: uow.messages)
     list_conversations = providers.Factory(ListRecords, uow_factory, lambda uow: uow.conversations)

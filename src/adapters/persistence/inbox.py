@@ -97,11 +97,16 @@ class SqlInbox:
         at: datetime,
         error_code: int | None = None,
         error_title: str | None = None,
+        callback_data: str | None = None,
     ) -> Message | None:
         # Lock the row: two workers applying two statuses of one message must not both win.
         row = await self._session.scalar(
             sa.select(MessageRow).where(MessageRow.wamid == wamid).with_for_update()
         )
+        if row is None and callback_data:
+            row = await self._unanswered_send(callback_data)
+            if row is not None:
+                row.wamid = wamid  # the send's reply was lost or not stored yet: the status names it
         if row is None or not status_can_advance(row.status, status):
             return None
         row.status = status
@@ -113,6 +118,22 @@ class SqlInbox:
         row.content = content
         await self._session.flush()
         return to_entity(row, Message)
+
+    async def _unanswered_send(self, callback_data: str) -> MessageRow | None:
+        """The outgoing message whose id we sent as biz_opaque_callback_data, still without a wamid."""
+        try:
+            message_id = UUID(callback_data)
+        except ValueError:
+            return None
+        return await self._session.scalar(
+            sa.select(MessageRow)
+            .where(
+                MessageRow.id == message_id,
+                MessageRow.wamid.is_(None),
+                MessageRow.direction == Direction.OUTGOING,
+            )
+            .with_for_update()
+        )
 
     async def save_reaction(self, reaction: Reaction) -> Reaction:
         target = await self._session.scalar(

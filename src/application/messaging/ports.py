@@ -40,8 +40,12 @@ class Inbox(Protocol):
         at: datetime,
         error_code: int | None = None,
         error_title: str | None = None,
+        callback_data: str | None = None,
     ) -> Message | None:
-        """Move the message's status forward (never back); the updated message, or None if nothing moved."""
+        """Move the message's status forward (never back); the updated message, or None if nothing moved.
+
+        A status for a wamid we never stored is matched through `callback_data` (the message id we sent
+        as biz_opaque_callback_data) to a send whose answer was lost."""
         ...
 
     async def save_reaction(self, reaction: Reaction) -> Reaction:

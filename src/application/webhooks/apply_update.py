@@ -124,6 +124,7 @@ class UpdateApplier:
             at=update.timestamp,
             error_code=update.error_code,
             error_title=update.error_title,
+            callback_data=update.biz_opaque_callback_data,
         )
         if message is not None:
             await uow.events.publish(

@@ -35,6 +35,7 @@ from pywhatsapp.entrypoints.http.routes import (
     channels,
     health,
     inbox,
+    messages,
     pages,
     realtime,
     records,
@@ -108,6 +109,7 @@ def create_app(container: Container) -> Litestar:
             yield
         finally:
             sweeper.cancel()
+            await container.gateway().close()
             await container.engine().dispose()
             container.shutdown_resources()
 
@@ -153,6 +155,8 @@ def create_app(container: Container) -> Litestar:
             inbox.list_messages,
             inbox.list_webhook_logs,
             inbox.replay_webhook_log,
+            messages.send_message,
+            messages.send_text,
             pages.login_page,
             pages.login_submit,
             pages.logout_page,

@@ -40,4 +40,5 @@ DEPENDENCIES = {
     "inbox_reader": from_container("inbox_reader"),
     "replay_webhook": from_container("replay_webhook"),
     "mark_conversation_read": from_container("mark_conversation_read"),
+    "send_message": from_container("send_message"),
 }

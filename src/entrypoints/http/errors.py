@@ -36,6 +36,7 @@ from pywhatsapp.domain.errors import (
     PermissionDenied,
     TenantAccessDenied,
 )
+from pywhatsapp.domain.messaging.sending import MetaRefusal, SendRefused
 from pywhatsapp.entrypoints.http.envelope import error_body
 
 logger = logging.getLogger("pywhatsapp.http")
@@ -80,7 +81,21 @@ def _unauthenticated(request: Request[Any, Any, Any], message: str) -> Response[
     return _json(HTTP_401_UNAUTHORIZED, message, {"WWW-Authenticate": "Bearer"})
 
 
+REFUSAL_STATUS = {
+    MetaRefusal.WINDOW_CLOSED: HTTP_409_CONFLICT,
+    MetaRefusal.MARKETING_STOPPED: HTTP_409_CONFLICT,
+    MetaRefusal.TOKEN_EXPIRED: HTTP_409_CONFLICT,
+    MetaRefusal.UNDELIVERABLE: HTTP_422_UNPROCESSABLE_ENTITY,
+    MetaRefusal.INVALID_REQUEST: HTTP_422_UNPROCESSABLE_ENTITY,
+    MetaRefusal.THROTTLED: HTTP_429_TOO_MANY_REQUESTS,
+    MetaRefusal.OTHER: 502,
+}
+
+
 def domain_error(request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
+    if isinstance(error, SendRefused):
+        headers = {"Retry-After": "5"} if error.refusal.retryable else None
+        return _json(REFUSAL_STATUS[error.refusal], error.message, headers)
     status = next(
         (code for kind, code in DOMAIN_STATUS.items() if isinstance(error, kind)), HTTP_400_BAD_REQUEST
     )

@@ -16,6 +16,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.enums import ScopeType
 from litestar.types import Empty, Message, ScopeSession
 
 from pywhatsapp.domain.errors import NotAuthenticated
@@ -99,7 +100,7 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
 def _websocket_bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """Browsers cannot set headers on a WebSocket: the token comes as `?token=` or as the subprotocols
     `bearer, <token>`."""
-    if connection.scope["type"] != "websocket":
+    if connection.scope["type"] != ScopeType.WEBSOCKET:
         return ""
     token = connection.query_params.get("token")
     protocols = [p.strip() for p in connection.headers.get("sec-websocket-protocol", "").split(",")]

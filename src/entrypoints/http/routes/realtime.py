@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from litestar import WebSocket, websocket
+from litestar.datastructures import State
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 
@@ -16,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 @websocket("/ws")
-async def events_socket(socket: WebSocket[Principal, str, object], channels: ChannelsPlugin) -> None:
+async def events_socket(socket: WebSocket[Principal, str, State], channels: ChannelsPlugin) -> None:
     """Authenticated by the session cookie, `?token=<JWT>`, or the subprotocols `bearer, <JWT>`.
 
     Each event is a JSON object {"type", "tenant_id", "data"}. A client that reads too slowly loses its

@@ -1,0 +1,91 @@
+"""The WhatsApp gateway on PyWA's async client: one client per channel, pointed at GRAPH_API_URL."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+from uuid import UUID
+
+import httpx
+from pywa.errors import WhatsAppError
+from pywa_async import WhatsApp
+
+from pywhatsapp.adapters.whatsapp.graph_transport import graph_http_client
+from pywhatsapp.application.messaging.gateway import GatewayUnreachable, OutgoingMessage
+from pywhatsapp.domain.channels.channel import Channel
+from pywhatsapp.domain.messaging.sending import SendRefused
+
+logger = logging.getLogger(__name__)
+
+
+class PywaGateway:
+    def __init__(self, graph_api_url: str, *, timeout: float = 30.0) -> None:
+        self._graph_api_url = graph_api_url
+        self._timeout = timeout
+        self._clients: dict[tuple[UUID, str], WhatsApp] = {}
+
+    def _client(self, channel: Channel) -> WhatsApp:
+        # Keyed by the token too: a channel whose token changed gets a fresh client.
+        key = (channel.id, hashlib.sha256(channel.access_token.encode()).hexdigest())
+        client = self._clients.get(key)
+        if client is None:
+            client = WhatsApp(
+                phone_id=channel.phone_number_id,
+                token=channel.access_token,
+                waba_id=channel.waba_id,
+                session=graph_http_client(self._graph_api_url, timeout=self._timeout),
+            )
+            self._clients[key] = client
+        return client
+
+    async def _call(self, operation: str, coroutine: Any) -> Any:
+        try:
+            return await coroutine
+        except WhatsAppError as error:
+            raise SendRefused(int(error.code), str(error.message)) from error
+        except httpx.HTTPError as error:
+            logger.warning(
+                "Meta did not answer", extra={"operation": operation, "error": type(error).__name__}
+            )
+            raise GatewayUnreachable(f"{operation}: {type(error).__name__}") from error
+
+    async def send(self, channel: Channel, message: OutgoingMessage) -> str:
+        client = self._client(channel)
+        answer = await self._call(
+            "send",
+            client.api.send_message(
+                sender=channel.phone_number_id,
+                to=message.to,
+                recipient=None,
+                recipient_type="individual",
+                typ=message.type,
+                msg=message.payload,
+                reply_to_message_id=message.context_wamid,
+                biz_opaque_callback_data=message.callback_data,
+            ),
+        )
+        return str(answer["messages"][0]["id"])
+
+    async def mark_read(self, channel: Channel, wamid: str) -> None:
+        client = self._client(channel)
+        await self._call(
+            "mark_read", client.api.mark_message_as_read(phone_id=channel.phone_number_id, message_id=wamid)
+        )
+
+    async def upload_media(self, channel: Channel, data: bytes, mime_type: str, filename: str) -> str:
+        client = self._client(channel)
+        answer = await self._call(
+            "upload_media",
+            client.api.upload_media(
+                phone_id=channel.phone_number_id, media=data, mime_type=mime_type, filename=filename
+            ),
+        )
+        return str(answer["id"])
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            session = getattr(getattr(client, "api", None), "_session", None)
+            if isinstance(session, httpx.AsyncClient):
+                await session.aclose()
+        self._clients.clear()

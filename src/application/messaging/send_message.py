@@ -1,0 +1,171 @@
+"""Send a message to a contact (flow 2 of the brief): checks, stored as pending, sent through the gateway,
+then stored as sent (with its wamid) or failed (with Meta's error), and announced."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+from uuid import UUID
+
+from pywhatsapp.application.common.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from pywhatsapp.application.messaging.gateway import GatewayUnreachable, OutgoingMessage, WhatsAppGateway
+from pywhatsapp.application.webhooks.apply_update import message_event_data
+from pywhatsapp.domain.channels.channel import Channel
+from pywhatsapp.domain.clock import utc_now
+from pywhatsapp.domain.errors import InvalidInput, NotFound
+from pywhatsapp.domain.identity.principal import Principal
+from pywhatsapp.domain.messaging.conversation import window_is_open
+from pywhatsapp.domain.messaging.message import Direction, Message, MessageStatus
+from pywhatsapp.domain.messaging.sending import (
+    SENDABLE_TYPES,
+    WINDOW_FREE_TYPES,
+    ChannelPaused,
+    MetaRefusal,
+    NoChannel,
+    OptedOut,
+    SendRefused,
+    WindowClosed,
+    whatsapp_id,
+)
+from pywhatsapp.domain.realtime.event import EventType, RealtimeEvent
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    to: str
+    type: str
+    payload: dict[str, Any] | list[Any]
+    context_wamid: str | None = None
+    channel_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    message: Message
+    delivered_to_meta: bool
+    """False when Meta did not answer: the message stays pending until a status webhook tells."""
+
+
+def readable_text(kind: str, payload: dict[str, Any] | list[Any]) -> str | None:
+    if not isinstance(payload, dict):
+        return None
+    if kind == "text":
+        body = payload.get("body")
+        return str(body) if body is not None else None
+    if kind in ("image", "video", "document"):
+        caption = payload.get("caption")
+        return str(caption) if caption else None
+    if kind == "reaction":
+        emoji = payload.get("emoji")
+        return str(emoji) if emoji else None
+    if kind == "template":
+        return f"[template {payload.get('name')}]"
+    if kind == "interactive":
+        body = payload.get("body")
+        return str(body.get("text")) if isinstance(body, dict) and body.get("text") else None
+    if kind == "location":
+        return str(payload.get("name") or payload.get("address") or "") or None
+    return None
+
+
+class SendMessage:
+    def __init__(self, uow_factory: UnitOfWorkFactory, gateway: WhatsAppGateway) -> None:
+        self._uow_factory = uow_factory
+        self._gateway = gateway
+
+    async def execute(self, principal: Principal, request: SendRequest) -> SendOutcome:
+        if request.type not in SENDABLE_TYPES:
+            raise InvalidInput(f"type must be one of {', '.join(sorted(SENDABLE_TYPES))}")
+        if not request.payload:
+            raise InvalidInput(f"a {request.type} message needs its '{request.type}' object")
+        wa_id = whatsapp_id(request.to)
+        async with self._uow_factory(principal.tenant_id) as uow:
+            channel = await self._channel(uow, request.channel_id)
+            contact = await uow.inbox.record_contact(wa_id, name=None, inbound_at=None)
+            if contact.opted_out and request.type != "reaction":
+                raise OptedOut()
+            if request.type not in WINDOW_FREE_TYPES and not window_is_open(
+                contact.last_inbound_at, utc_now()
+            ):
+                raise WindowClosed()
+            message = Message(
+                tenant_id=principal.tenant_id,
+                direction=Direction.OUTGOING,
+                type=request.type,
+                wa_id=wa_id,
+                channel_id=channel.id,
+                contact_id=contact.id,
+                status=MessageStatus.PENDING,
+                text=readable_text(request.type, request.payload),
+                content={request.type: request.payload},
+                context_wamid=request.context_wamid,
+                sent_by_user_id=principal.user_id,
+            )
+            await uow.inbox.add_message(message)
+            conversation = await uow.inbox.touch_conversation(contact, message)
+            message = replace(message, conversation_id=conversation.id)
+            await uow.commit()  # stored before Meta is called: a crash now leaves a pending row, not a ghost
+
+        outgoing = OutgoingMessage(
+            to=wa_id,
+            type=request.type,
+            payload=request.payload,
+            context_wamid=request.context_wamid,
+            callback_data=str(message.id),
+        )
+        try:
+            wamid = await self._gateway.send(channel, outgoing)
+        except SendRefused as refused:
+            await self._record_failure(principal.tenant_id, channel, message, refused)
+            raise
+        except GatewayUnreachable:
+            logger.warning(
+                "send outcome unknown; status webhooks will settle it", extra={"message": str(message.id)}
+            )
+            return SendOutcome(message=message, delivered_to_meta=False)
+        sent = replace(message, wamid=wamid, status=MessageStatus.SENT)
+        async with self._uow_factory(principal.tenant_id) as uow:
+            await uow.inbox.update_message(sent)
+            await uow.events.publish(
+                RealtimeEvent(EventType.MESSAGE_OUTGOING, principal.tenant_id, message_event_data(sent))
+            )
+            await uow.commit()
+        return SendOutcome(message=sent, delivered_to_meta=True)
+
+    @staticmethod
+    async def _channel(uow: UnitOfWork, channel_id: UUID | None) -> Channel:
+        if channel_id is not None:
+            channel = await uow.channels.get(channel_id)
+            if channel is None:
+                raise NotFound(f"No channel {channel_id} in this tenant")
+        else:
+            channels = [c for c in await uow.channels.list(limit=50) if c.is_active]
+            if not channels:
+                raise NoChannel()
+            channel = sorted(channels, key=lambda c: c.created_at)[0]
+        if not channel.is_active:
+            raise NoChannel()
+        if channel.paused_reason:
+            raise ChannelPaused(channel.paused_reason)
+        return channel
+
+    async def _record_failure(
+        self, tenant_id: UUID, channel: Channel, message: Message, refused: SendRefused
+    ) -> None:
+        failed = replace(
+            message, status=MessageStatus.FAILED, error_code=refused.code, error_title=refused.title
+        )
+        async with self._uow_factory(tenant_id) as uow:
+            await uow.inbox.update_message(failed)
+            if refused.refusal is MetaRefusal.TOKEN_EXPIRED:
+                channel.paused_reason = (
+                    "Meta refused the access token (190); set a new token to resume sending"
+                )
+                await uow.channels.update(channel)
+            await uow.events.publish(
+                RealtimeEvent(EventType.MESSAGE_STATUS, tenant_id, message_event_data(failed))
+            )
+            await uow.commit()
