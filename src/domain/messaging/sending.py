@@ -91,7 +91,8 @@ EXPLANATIONS = {
     MetaRefusal.MARKETING_STOPPED: "The customer stopped marketing messages from this business (131050)",
     MetaRefusal.THROTTLED: "Meta is throttling this number; try again in a few seconds",
     MetaRefusal.TOKEN_EXPIRED: (
-        "The channel's access token is invalid or expired (190): the channel is paused until a new token is set"
+        "The channel's access token is invalid or expired (190): the channel is paused until a new token"
+        " is set"
     ),
     MetaRefusal.INVALID_REQUEST: "Meta refused the message as invalid",
     MetaRefusal.OTHER: "Meta refused the message",

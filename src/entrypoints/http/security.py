@@ -13,10 +13,10 @@ from uuid import UUID
 
 from advanced_alchemy.extensions.litestar.session import SQLAlchemyAsyncSessionBackend
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.enums import ScopeType
 from litestar.types import Empty, Message, ScopeSession
 
 from pywhatsapp.domain.errors import NotAuthenticated

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from litestar import WebSocket, websocket
-from litestar.datastructures import State
 from litestar.channels import ChannelsPlugin
+from litestar.datastructures import State
 from litestar.exceptions import WebSocketDisconnect
 
 from pywhatsapp.adapters.realtime.pg_notify import tenant_channel
