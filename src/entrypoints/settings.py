@@ -51,6 +51,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     OPT_IN_KEYWORDS: str | None = None
     MESSAGE_BUFFER: int = 200
     GRAPH_API_URL: str = "https://graph.facebook.com"
+    SANDBOX_WEBHOOK_URL: str | None = None
+    """Set by `pywhatsapp serve` in sandbox mode: where the built-in simulator delivers its webhooks."""
     # Authentication
     ADMIN_USERNAME: str = "admin"
     ADMIN_PASSWORD: str = DEFAULT_ADMIN_PASSWORD
@@ -69,6 +71,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def is_production(self) -> bool:
         return self.APP_ENV == "production"
+
+    @property
+    def sandbox(self) -> bool:
+        """No WhatsApp token configured (and not production): the Cloud API simulator stands in for Meta."""
+        return not self.WHATSAPP_TOKEN and not self.is_production
+
+    @property
+    def sandbox_app_secret(self) -> str:
+        return hashlib.sha256(b"pywhatsapp-sandbox:" + self.SESSION_SECRET_KEY.encode()).hexdigest()
 
     @property
     def uses_embedded_database(self) -> bool:

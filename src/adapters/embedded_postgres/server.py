@@ -20,14 +20,14 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or join) the server and return its URL."""
-        import pgserver  # imported late: it is only needed when no external database is configured
-
         self.pgdata.mkdir(parents=True, exist_ok=True)
         fresh = not (self.pgdata / "PG_VERSION").exists()
         logger.info("starting embedded PostgreSQL", extra={"pgdata": str(self.pgdata), "fresh": fresh})
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset (servers); pgserver then rightly uses /tmp.
             warnings.simplefilter("ignore")
+            import pgserver  # late: only needed when no external database is configured
+
             self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
         return str(self._server.get_uri())
 

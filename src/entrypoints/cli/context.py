@@ -47,6 +47,12 @@ class CliContext:
             self._container = build_container(settings_or_exit())
         return self._container
 
+    def reload_settings(self) -> None:
+        """Read the settings again (after this process changed its environment), before anything started."""
+        if self._container is not None:
+            self._container.shutdown_resources()
+        self._container = None
+
     def database_url(self) -> str:
         """Start (or reach) the database and prove it answers; explain what to check if not."""
         container = self.container

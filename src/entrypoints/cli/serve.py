@@ -11,6 +11,7 @@ import uvicorn
 from pywhatsapp.adapters.persistence import migrations
 from pywhatsapp.entrypoints.cli.context import CliContext, console, pass_context
 from pywhatsapp.entrypoints.cli.setup import sync_default_channel
+from pywhatsapp.entrypoints.http.routes.sandbox import SANDBOX_PATH
 from pywhatsapp.entrypoints.logging_setup import configure_logging
 
 ASGI_APP = "pywhatsapp.entrypoints.http.asgi:app"
@@ -28,6 +29,14 @@ def serve(ctx: CliContext, host: str, port: int, workers: int, reload: bool) -> 
     """Serve the web UI, the API and the webhooks."""
     started = time.perf_counter()
     settings = ctx.settings
+    if settings.sandbox:
+        # The built-in simulator lives in this app at /_sandbox: the gateway calls it there and it posts
+        # its webhooks back here. Workers read these from the environment.
+        local = f"http://127.0.0.1:{port}"
+        os.environ["GRAPH_API_URL"] = f"{local}{SANDBOX_PATH}"
+        os.environ["SANDBOX_WEBHOOK_URL"] = f"{local}/webhooks"
+        ctx.reload_settings()
+        settings = ctx.settings
     url = ctx.database_url()
     if ctx.run(migrations.current_revision(url)) != migrations.head_revision():
         console.print("Applying database migrations…")
@@ -46,6 +55,13 @@ def serve(ctx: CliContext, host: str, port: int, workers: int, reload: bool) -> 
         )
     if (done := sync_default_channel(ctx)) is not None:
         console.print(done)
+    if settings.sandbox:
+        console.print(
+            "Try it: make a simulated customer write to you with\n"
+            f"  curl -X POST http://127.0.0.1:{port}{SANDBOX_PATH}/_simulator/customers/15551234567/messages "
+            '-H \'Content-Type: application/json\' -d \'{"type": "text", "text": {"body": "Hi!"}, '
+            '"name": "Alice"}\''
+        )
     # Workers are separate processes: hand them the database this process started (the embedded one
     # stays up as long as this process does) and the log directory that goes with it.
     os.environ["DATABASE_URL"] = url

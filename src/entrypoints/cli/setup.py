@@ -13,6 +13,7 @@ from pywhatsapp.adapters.persistence.database import describe
 from pywhatsapp.application.channels.configure_channel import ChannelSettings
 from pywhatsapp.application.installation.set_up_installation import InstallationReport
 from pywhatsapp.entrypoints.cli.context import CliContext, console, fail, pass_context
+from pywhatsapp.entrypoints.http.routes.sandbox import SANDBOX_PHONE_NUMBER_ID, SANDBOX_TOKEN, SANDBOX_WABA_ID
 
 STEPS = 5
 
@@ -73,8 +74,26 @@ def sync_default_channel(ctx: CliContext) -> str | None:
     """The default tenant's channel from WHATSAPP_PHONE_ID, WHATSAPP_TOKEN, VERIFY_TOKEN, FB_APP_ID and
     FB_APP_SECRET (the environment is its source of truth); returns what was done, for the console."""
     settings = ctx.settings
+    configure = ctx.container.configure_channel()
+    if settings.sandbox:
+        ctx.run(
+            configure.execute(
+                settings.DEFAULT_TENANT_ID,
+                ChannelSettings(
+                    phone_number_id=SANDBOX_PHONE_NUMBER_ID,
+                    access_token=SANDBOX_TOKEN,
+                    waba_id=SANDBOX_WABA_ID,
+                    name="Sandbox",
+                    app_secret=settings.sandbox_app_secret,
+                    verify_token=settings.VERIFY_TOKEN,
+                    is_active=True,
+                ),
+            )
+        )
+        return "Sandbox mode: no WHATSAPP_TOKEN, so a built-in Cloud API simulator stands in for Meta"
     if not (settings.WHATSAPP_PHONE_ID and settings.WHATSAPP_TOKEN):
         return None
+    ctx.run(retire_sandbox_channel(ctx))
     channel = ctx.run(
         ctx.container.configure_channel().execute(
             settings.DEFAULT_TENANT_ID,
@@ -89,6 +108,18 @@ def sync_default_channel(ctx: CliContext) -> str | None:
         )
     )
     return f"WhatsApp channel {channel.phone_number_id} of the default tenant is configured"
+
+
+async def retire_sandbox_channel(ctx: CliContext) -> None:
+    """Once a real token is configured, the sandbox channel stops sending (it stays for its history)."""
+    directory = ctx.container.channel_directory()
+    sandbox = await directory.by_phone_number_id(SANDBOX_PHONE_NUMBER_ID, fresh=True)
+    if sandbox is not None and sandbox.access_token == SANDBOX_TOKEN and sandbox.is_active:
+        await ctx.container.configure_channel().execute(
+            sandbox.tenant_id,
+            ChannelSettings(phone_number_id=SANDBOX_PHONE_NUMBER_ID, is_active=False),
+            channel_id=sandbox.id,
+        )
 
 
 def _print_success(ctx: CliContext, report: InstallationReport) -> None:

@@ -39,6 +39,7 @@ from pywhatsapp.entrypoints.http.routes import (
     pages,
     realtime,
     records,
+    sandbox,
     tenants,
     webhooks,
 )
@@ -163,6 +164,7 @@ def create_app(container: Container) -> Litestar:
             pages.logout_submit,
             pages.home,
             pages.chat_page,
+            *([sandbox.sandbox_mount(settings)] if settings.sandbox else []),
             create_static_files_router(
                 path="/static", directories=[HERE / "static"], include_in_schema=False
             ),

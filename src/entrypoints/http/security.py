@@ -37,6 +37,7 @@ PUBLIC_PATHS = [
     r"^/static/",
     r"^/api/v1/auth/login$",
     r"^/favicon\.ico$",
+    r"^/_sandbox/",
 ]
 
 
