@@ -5,11 +5,14 @@ from __future__ import annotations
 import click
 
 import pywhatsapp
+from pywhatsapp.entrypoints.cli.channels import channel
 from pywhatsapp.entrypoints.cli.db import db
 from pywhatsapp.entrypoints.cli.serve import serve
 from pywhatsapp.entrypoints.cli.setup import reset, setup
+from pywhatsapp.entrypoints.cli.simulator import simulator
 from pywhatsapp.entrypoints.cli.tenants import tenant
 from pywhatsapp.entrypoints.cli.users import create_admin
+from pywhatsapp.entrypoints.cli.webhooks import webhooks
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,5 +35,5 @@ def _close(ctx: click.Context, /, *_: object, **__: object) -> None:
         cli_context.close()
 
 
-for command in (setup, reset, serve, create_admin, db, tenant):
+for command in (setup, reset, serve, create_admin, db, tenant, channel, webhooks, simulator):
     cli.add_command(command)
