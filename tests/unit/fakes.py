@@ -1,21 +1,33 @@
 """In-memory fakes for the ports the use cases depend on.
 
 They implement the same protocols as the real adapters (`application/common/unit_of_work.py`,
-`application/identity/ports.py`) and keep the behaviours a use case may rely on:
+`application/identity/ports.py`, `application/messaging/ports.py`) and keep the behaviours a use case may
+rely on:
 
 * a unit of work works on a private copy of the store, taken when it is entered; `commit()` publishes
   that copy, and leaving the `async with` without a commit discards it;
 * entities handed out are copies, so changing one changes nothing until it is passed to `update`/`add`;
 * tenant-owned records are confined to the unit of work's tenant (reads, counts and writes); a unit of
   work opened without a tenant sees none and may write none;
-* unique keys the database enforces (tenant slug, username, membership per tenant and user, ids) are
-  enforced here too.
+* unique keys the database enforces (tenant slug, username, membership per tenant and user, ids, and the
+  unique constraints of the tenant tables: a phone number id across all tenants, a contact's wa_id, a
+  message's wamid, one conversation per contact, one reaction per person per message...) are enforced
+  here too;
+* a unit of work from `for_all_tenants()` sees every tenant's records and writes them as they are (a
+  webhook log without tenant stays without one), but cannot do the inbox's stamped upserts, like the real
+  session that has no tenant to stamp;
+* the inbox writes idempotently, as `adapters/persistence/inbox.py` does in SQL;
+* realtime events are held by the unit of work and reach `factory.published` only when it commits (like
+  NOTIFY; identical events within one transaction are delivered once, as PostgreSQL folds them);
+* the channel directory reads the committed channels of every tenant and caches each answer (also "no
+  such channel") until `forget()` or `fresh=True`, so a use case that forgets to call them is caught.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
@@ -31,14 +43,18 @@ from pywhatsapp.application.common.unit_of_work import (
     Users,
 )
 from pywhatsapp.application.identity.ports import LoginAttempts, PasswordHasher
+from pywhatsapp.application.messaging.ports import ChannelDirectory, EventPublisher, Inbox, Templates
 from pywhatsapp.domain.campaigns.campaign import Campaign
 from pywhatsapp.domain.channels.channel import Channel
+from pywhatsapp.domain.clock import utc_now
 from pywhatsapp.domain.contacts.audience import Audience
 from pywhatsapp.domain.contacts.contact import Contact
 from pywhatsapp.domain.contacts.group import Group
 from pywhatsapp.domain.identity.user import User
 from pywhatsapp.domain.messaging.conversation import Conversation
-from pywhatsapp.domain.messaging.message import Message
+from pywhatsapp.domain.messaging.message import Direction, Message, MessageStatus, status_can_advance
+from pywhatsapp.domain.messaging.reaction import Reaction
+from pywhatsapp.domain.realtime.event import RealtimeEvent
 from pywhatsapp.domain.templates.template import MessageTemplate
 from pywhatsapp.domain.tenancy.membership import Membership
 from pywhatsapp.domain.tenancy.tenant import Tenant
@@ -55,6 +71,20 @@ RECORD_KINDS: tuple[str, ...] = (
     "campaigns",
     "webhook_logs",
 )
+STORED_KINDS: tuple[str, ...] = (*RECORD_KINDS, "reactions")
+"""Every kind of tenant-owned record the fake database holds (reactions only through the inbox)."""
+
+UNIQUE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "channels": (("phone_number_id",),),  # across tenants: it is how a webhook finds its tenant
+    "contacts": (("tenant_id", "wa_id"),),
+    "groups": (("tenant_id", "group_id"),),
+    "audiences": (("tenant_id", "name"),),
+    "conversations": (("tenant_id", "contact_id"),),
+    "messages": (("tenant_id", "wamid"),),
+    "templates": (("tenant_id", "name", "language"),),
+    "reactions": (("tenant_id", "target_wamid", "wa_id"),),
+}
+"""The unique constraints of the tables (`adapters/persistence/models`); NULLs are distinct, as in SQL."""
 
 
 class FakeIntegrityError(RuntimeError):
@@ -86,7 +116,7 @@ class FakeStore:
     tenants: dict[UUID, Tenant] = field(default_factory=dict)
     users: dict[UUID, User] = field(default_factory=dict)
     memberships: dict[UUID, Membership] = field(default_factory=dict)
-    records: dict[str, dict[UUID, Any]] = field(default_factory=lambda: {kind: {} for kind in RECORD_KINDS})
+    records: dict[str, dict[UUID, Any]] = field(default_factory=lambda: {kind: {} for kind in STORED_KINDS})
 
     def snapshot(self) -> FakeStore:
         return copy.deepcopy(self)
@@ -182,35 +212,84 @@ class FakeMemberships:
         return copy.deepcopy(sorted(mine, key=lambda m: m.created_at))
 
 
-class FakeTenantRecords(Generic[R]):
-    """One kind of tenant-owned record, confined to one tenant (or, without one, to nothing)."""
+def _latest(current: datetime | None, new: datetime | None) -> datetime | None:
+    """SQL's GREATEST: the later of the two, NULLs ignored."""
+    if current is None:
+        return new
+    if new is None:
+        return current
+    return max(current, new)
 
-    def __init__(self, rows: dict[UUID, R], tenant_id: UUID | None) -> None:
+
+class FakeTenantRecords(Generic[R]):
+    """One kind of tenant-owned record, confined to one tenant (or, without one, to nothing).
+
+    `all_tenants` (a unit of work from `for_all_tenants()`) lifts the confinement: every row is visible and
+    a record is written with the tenant it carries, even none.
+    """
+
+    def __init__(
+        self,
+        rows: dict[UUID, R],
+        tenant_id: UUID | None,
+        *,
+        all_tenants: bool = False,
+        unique: tuple[tuple[str, ...], ...] = (),
+    ) -> None:
         self._rows = rows
         self._tenant_id = tenant_id
+        self._all_tenants = all_tenants
+        self._unique = unique
+
+    def _sees(self, row: R) -> bool:
+        if self._all_tenants:
+            return True
+        return self._tenant_id is not None and row.tenant_id == self._tenant_id
 
     def _visible(self) -> list[R]:
-        if self._tenant_id is None:
-            return []
-        return [row for row in self._rows.values() if row.tenant_id == self._tenant_id]
+        return [row for row in self._rows.values() if self._sees(row)]
 
-    async def add(self, record: R) -> R:
+    def _stamped(self, record: R) -> R:
+        """The record as the session would write it: stamped with the tenant, or refused."""
+        if self._all_tenants:
+            return copy.deepcopy(record)
         if self._tenant_id is None:
             raise FakeTenantScopeError(f"{type(record).__name__} written without a tenant")
         if record.tenant_id is not None and record.tenant_id != self._tenant_id:
             raise FakeTenantScopeError(
                 f"{type(record).__name__} of tenant {record.tenant_id} written in {self._tenant_id}"
             )
-        if record.id in self._rows:
-            raise FakeIntegrityError(f"duplicate {type(record).__name__} id {record.id}")
         # The real adapter stamps the unit of work's tenant on a record that has none (webhook logs).
-        stored = replace(copy.deepcopy(record), tenant_id=self._tenant_id)  # type: ignore[type-var]
-        self._rows[stored.id] = stored
-        return copy.deepcopy(stored)
+        return replace(copy.deepcopy(record), tenant_id=self._tenant_id)  # type: ignore[type-var]
+
+    def _check_unique(self, record: R) -> None:
+        for key in self._unique:
+            values = tuple(getattr(record, name) for name in key)
+            if any(value is None for value in values):
+                continue
+            for row in self._rows.values():
+                if row.id != record.id and tuple(getattr(row, name) for name in key) == values:
+                    duplicate = dict(zip(key, values, strict=True))
+                    raise FakeIntegrityError(f"duplicate {type(record).__name__} {duplicate}")
+
+    def _find(self, predicate: Callable[[R], bool]) -> R | None:
+        """The stored row itself (not a copy): for the inbox's statements, which change rows in place."""
+        return next((row for row in self._visible() if predicate(row)), None)
+
+    def _put(self, record: R) -> R:
+        self._check_unique(record)
+        self._rows[record.id] = record
+        return copy.deepcopy(record)
+
+    async def add(self, record: R) -> R:
+        stored = self._stamped(record)
+        if stored.id in self._rows:
+            raise FakeIntegrityError(f"duplicate {type(record).__name__} id {record.id}")
+        return self._put(stored)
 
     async def get(self, record_id: UUID) -> R | None:
         row = self._rows.get(record_id)
-        if row is None or self._tenant_id is None or row.tenant_id != self._tenant_id:
+        if row is None or not self._sees(row):
             return None
         return copy.deepcopy(row)
 
@@ -221,9 +300,215 @@ class FakeTenantRecords(Generic[R]):
     async def count(self) -> int:
         return len(self._visible())
 
+    async def update(self, record: R) -> R:
+        stored = self._rows.get(record.id)
+        if stored is None or not self._sees(stored):
+            raise LookupError(f"{type(record).__name__} {record.id} is not stored")
+        # Every field but the id and the creation time is copied onto the stored row.
+        updated = replace(self._stamped(record), created_at=stored.created_at)  # type: ignore[type-var]
+        return self._put(updated)
+
+
+class FakeInbox:
+    """`SqlInbox` in memory: the same upserts, conditional updates and confinement."""
+
+    def __init__(self, store: FakeStore, tenant_id: UUID | None, *, all_tenants: bool = False) -> None:
+        def records(kind: str) -> FakeTenantRecords[Any]:
+            return FakeTenantRecords(
+                store.records[kind], tenant_id, all_tenants=all_tenants, unique=UNIQUE_KEYS[kind]
+            )
+
+        self._tenant_id = tenant_id
+        self._contacts: FakeTenantRecords[Contact] = records("contacts")
+        self._messages: FakeTenantRecords[Message] = records("messages")
+        self._conversations: FakeTenantRecords[Conversation] = records("conversations")
+        self._reactions: FakeTenantRecords[Reaction] = records("reactions")
+
+    def _stamping_tenant(self) -> UUID:
+        """The tenant the upserts stamp on their rows; like `stamped_rows`, none without one."""
+        if self._tenant_id is None:
+            raise FakeTenantScopeError("Bulk insert through a unit of work without a tenant")
+        return self._tenant_id
+
+    def _refuse_other_tenant(self, entity: Message | Reaction) -> None:
+        # Stricter than SQL, which would restamp it silently: a use case passing another tenant's entity
+        # to an inbox write has a bug worth failing on.
+        if entity.tenant_id != self._stamping_tenant():
+            raise FakeTenantScopeError(
+                f"{type(entity).__name__} of tenant {entity.tenant_id} written in {self._tenant_id}"
+            )
+
+    async def record_contact(self, wa_id: str, *, name: str | None, inbound_at: datetime | None) -> Contact:
+        tenant_id = self._stamping_tenant()
+        stored = self._contacts._find(lambda c: c.wa_id == wa_id)
+        if stored is None:
+            contact = Contact(tenant_id=tenant_id, wa_id=wa_id, name=name, last_inbound_at=inbound_at)
+            return self._contacts._put(contact)
+        # A name already stored is kept; the window only moves forward.
+        stored.name = stored.name if stored.name is not None else name
+        stored.last_inbound_at = _latest(stored.last_inbound_at, inbound_at)
+        stored.updated_at = utc_now()
+        return copy.deepcopy(stored)
+
+    async def set_opted_out(self, contact_id: UUID, opted_out: bool, at: datetime) -> None:
+        stored = self._contacts._find(lambda c: c.id == contact_id)
+        if stored is not None and stored.opted_out is not opted_out:
+            stored.opted_out = opted_out
+            stored.opted_out_changed_at = at
+
+    async def add_message(self, message: Message) -> bool:
+        self._refuse_other_tenant(message)
+        if message.wamid is not None and self._messages._find(lambda m: m.wamid == message.wamid):
+            return False  # ON CONFLICT (tenant_id, wamid) DO NOTHING
+        if message.id in self._messages._rows:
+            raise FakeIntegrityError(f"duplicate Message id {message.id}")
+        self._messages._put(copy.deepcopy(message))
+        return True
+
+    async def find_message(self, wamid: str) -> Message | None:
+        return copy.deepcopy(self._messages._find(lambda m: m.wamid == wamid))
+
+    async def update_message(self, message: Message) -> None:
+        if self._messages._find(lambda m: m.id == message.id) is not None:
+            await self._messages.update(message)
+
+    async def advance_status(
+        self,
+        wamid: str,
+        status: MessageStatus,
+        *,
+        at: datetime,
+        error_code: int | None = None,
+        error_title: str | None = None,
+        callback_data: str | None = None,
+    ) -> Message | None:
+        stored = self._messages._find(lambda m: m.wamid == wamid)
+        if stored is None and callback_data:
+            stored = self._unanswered_send(callback_data)
+            if stored is not None:
+                stored.wamid = wamid  # kept even when the status itself does not advance, as in SQL
+        if stored is None or not status_can_advance(stored.status, status):
+            return None
+        stored.status = status
+        if status is MessageStatus.FAILED:
+            stored.error_code = error_code
+            stored.error_title = error_title
+        content = copy.deepcopy(stored.content or {})
+        content.setdefault("status_times", {})[status.value] = at.isoformat()
+        stored.content = content
+        return copy.deepcopy(stored)
+
+    def _unanswered_send(self, callback_data: str) -> Message | None:
+        """The outgoing message whose id went out as biz_opaque_callback_data, still without a wamid."""
+        try:
+            message_id = UUID(callback_data)
+        except ValueError:
+            return None
+        return self._messages._find(
+            lambda m: m.id == message_id and m.wamid is None and m.direction is Direction.OUTGOING
+        )
+
+    async def save_reaction(self, reaction: Reaction) -> Reaction:
+        self._refuse_other_tenant(reaction)
+        target = self._messages._find(lambda m: m.wamid == reaction.target_wamid)
+        target_id = target.id if target is not None else None
+        stored = self._reactions._find(
+            lambda r: r.target_wamid == reaction.target_wamid and r.wa_id == reaction.wa_id
+        )
+        if stored is None:
+            return self._reactions._put(replace(copy.deepcopy(reaction), message_id=target_id))
+        stored.emoji = reaction.emoji
+        stored.wamid = reaction.wamid
+        stored.message_id = stored.message_id if stored.message_id is not None else target_id
+        stored.updated_at = utc_now()
+        return copy.deepcopy(stored)
+
+    async def attach_reactions(self, target_wamid: str, message_id: UUID) -> int:
+        waiting = [
+            r for r in self._reactions._visible() if r.target_wamid == target_wamid and r.message_id is None
+        ]
+        for reaction in waiting:
+            reaction.message_id = message_id
+        return len(waiting)
+
+    async def touch_conversation(self, contact: Contact, message: Message) -> Conversation:
+        tenant_id = self._stamping_tenant()
+        inbound = message.direction is Direction.INCOMING
+        stored = self._conversations._find(lambda c: c.contact_id == contact.id)
+        if stored is None:
+            stored = Conversation(
+                tenant_id=tenant_id,
+                contact_id=contact.id,
+                channel_id=message.channel_id,
+                last_message_id=message.id,
+                last_message_at=message.timestamp,
+                last_inbound_at=message.timestamp if inbound else None,
+                unread_count=1 if inbound else 0,
+            )
+            self._conversations._put(stored)
+        else:
+            # Messages may arrive out of order: only a newer one becomes the conversation's latest.
+            if stored.last_message_at is None or stored.last_message_at <= message.timestamp:
+                stored.last_message_id = message.id
+            stored.last_message_at = _latest(stored.last_message_at, message.timestamp)
+            stored.last_inbound_at = _latest(stored.last_inbound_at, message.timestamp if inbound else None)
+            stored.channel_id = message.channel_id if message.channel_id is not None else stored.channel_id
+            stored.unread_count += 1 if inbound else 0
+            stored.updated_at = utc_now()
+        stored_message = self._messages._find(lambda m: m.id == message.id)
+        if stored_message is not None:
+            stored_message.conversation_id = stored.id
+        return copy.deepcopy(stored)
+
+
+class FakeTemplates:
+    """`SqlTemplates` in memory: found by Meta's id, else by name (and language); saved by id."""
+
+    def __init__(self, records: FakeTenantRecords[MessageTemplate]) -> None:
+        self._records = records
+
+    async def find(
+        self, *, meta_template_id: str | None, name: str | None, language: str | None
+    ) -> MessageTemplate | None:
+        found = None
+        if meta_template_id:
+            found = self._records._find(lambda t: t.meta_template_id == meta_template_id)
+        if found is None and name:
+            found = self._records._find(lambda t: t.name == name and (not language or t.language == language))
+        return copy.deepcopy(found)
+
+    async def save(self, template: MessageTemplate) -> MessageTemplate:
+        if await self._records.get(template.id) is None:
+            return await self._records.add(template)
+        return await self._records.update(template)
+
+
+class FakeEventPublisher:
+    """Holds a unit of work's events; `published` gets them only on commit, rollback drops them."""
+
+    def __init__(self, published: list[RealtimeEvent] | None = None) -> None:
+        self.pending: list[RealtimeEvent] = []
+        self.published: list[RealtimeEvent] = published if published is not None else []
+
+    async def publish(self, event: RealtimeEvent) -> None:
+        self.pending.append(event)
+
+    def deliver(self) -> None:
+        """What COMMIT does to NOTIFY: every pending event, in order, identical ones once."""
+        seen: set[str] = set()
+        for event in self.pending:
+            key = json.dumps(event.as_json_object(), sort_keys=True, default=str)
+            if key not in seen:
+                seen.add(key)
+                self.published.append(event)
+        self.pending.clear()
+
+    def discard(self) -> None:
+        self.pending.clear()
+
 
 class FakeUnitOfWork:
-    """A transaction over a private copy of the store, opened for one tenant (or none)."""
+    """A transaction over a private copy of the store, opened for one tenant (or none, or all)."""
 
     tenants: Tenants
     users: Users
@@ -237,13 +522,21 @@ class FakeUnitOfWork:
     templates: TenantRecords[MessageTemplate]
     campaigns: TenantRecords[Campaign]
     webhook_logs: TenantRecords[WebhookLogEntry]
+    inbox: FakeInbox
+    template_registry: FakeTemplates
+    events: FakeEventPublisher
 
-    def __init__(self, factory: FakeUnitOfWorkFactory, tenant_id: UUID | None) -> None:
+    def __init__(
+        self, factory: FakeUnitOfWorkFactory, tenant_id: UUID | None, *, all_tenants: bool = False
+    ) -> None:
         self._factory = factory
         self.tenant_id = tenant_id
+        self.all_tenants = all_tenants
+        self.commits = 0
         self._working: FakeStore | None = None
 
     async def __aenter__(self) -> Self:
+        self._factory.units.append(self)
         self._open()
         return self
 
@@ -254,16 +547,25 @@ class FakeUnitOfWork:
         self.users = FakeUsers(working)
         self.memberships = FakeMemberships(working)
         tid = self.tenant_id
-        rec = working.records
-        self.channels = FakeTenantRecords(rec["channels"], tid)
-        self.contacts = FakeTenantRecords(rec["contacts"], tid)
-        self.groups = FakeTenantRecords(rec["groups"], tid)
-        self.audiences = FakeTenantRecords(rec["audiences"], tid)
-        self.conversations = FakeTenantRecords(rec["conversations"], tid)
-        self.messages = FakeTenantRecords(rec["messages"], tid)
-        self.templates = FakeTenantRecords(rec["templates"], tid)
-        self.campaigns = FakeTenantRecords(rec["campaigns"], tid)
-        self.webhook_logs = FakeTenantRecords(rec["webhook_logs"], tid)
+        every = self.all_tenants
+
+        def records(kind: str) -> FakeTenantRecords[Any]:
+            return FakeTenantRecords(
+                working.records[kind], tid, all_tenants=every, unique=UNIQUE_KEYS.get(kind, ())
+            )
+
+        self.channels = records("channels")
+        self.contacts = records("contacts")
+        self.groups = records("groups")
+        self.audiences = records("audiences")
+        self.conversations = records("conversations")
+        self.messages = records("messages")
+        self.templates = records("templates")
+        self.campaigns = records("campaigns")
+        self.webhook_logs = records("webhook_logs")
+        self.inbox = FakeInbox(working, tid, all_tenants=every)
+        self.template_registry = FakeTemplates(records("templates"))
+        self.events = FakeEventPublisher(self._factory.published)
 
     async def __aexit__(
         self,
@@ -271,29 +573,42 @@ class FakeUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        # Whatever was not committed is dropped with the working copy.
+        # Whatever was not committed is dropped with the working copy, events included.
+        if self._working is not None:
+            self.events.discard()
         self._working = None
 
     async def commit(self) -> None:
         if self._working is None:
             raise RuntimeError("commit() outside of `async with`")
         self._factory.store = self._working.snapshot()
+        self.events.deliver()
+        self.commits += 1
 
     async def rollback(self) -> None:
         if self._working is None:
             raise RuntimeError("rollback() outside of `async with`")
         # Start over from what is committed, as a rolled-back session would.
+        self.events.discard()
         self._open()
 
 
 class FakeUnitOfWorkFactory:
-    """`factory(tenant_id=None)` opens a unit of work, like `SqlAlchemyUnitOfWorkFactory`."""
+    """`factory(tenant_id=None)` opens a unit of work, like `SqlAlchemyUnitOfWorkFactory`.
+
+    `units` lists every unit of work entered, in order; `published` every event that was committed.
+    """
 
     def __init__(self, store: FakeStore | None = None) -> None:
         self.store = store if store is not None else FakeStore()
+        self.units: list[FakeUnitOfWork] = []
+        self.published: list[RealtimeEvent] = []
 
     def __call__(self, tenant_id: UUID | None = None) -> FakeUnitOfWork:
         return FakeUnitOfWork(self, tenant_id)
+
+    def for_all_tenants(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self, None, all_tenants=True)
 
     # Seeding helpers for tests: write straight into the committed state.
 
@@ -318,6 +633,50 @@ class FakeUnitOfWorkFactory:
             for key, m in self.store.memberships.items()
             if not (m.user_id == user_id and m.tenant_id == tenant_id)
         }
+
+    # Reading the committed state back in tests.
+
+    def committed(self, kind: str) -> list[Any]:
+        """Every committed record of a kind, of every tenant, oldest first; copies."""
+        rows = sorted(self.store.records[kind].values(), key=lambda row: row.created_at)
+        return copy.deepcopy(rows)
+
+
+class FakeChannelDirectory:
+    """`SqlChannelDirectory` over the factory's committed channels, with a cache that never runs out.
+
+    Every answer (also "no such channel") is kept in a dict until `forget()`, or, for one phone number,
+    until a lookup with `fresh=True`; `forgotten` counts the `forget()` calls.
+    """
+
+    def __init__(self, factory: FakeUnitOfWorkFactory) -> None:
+        self._factory = factory
+        self._cache: dict[tuple[str, str], Channel | None] = {}
+        self.forgotten = 0
+
+    def _channels(self) -> list[Channel]:
+        channels: list[Channel] = self._factory.committed("channels")
+        return channels
+
+    def _lookup(self, kind: str, key: str, matches: Callable[[Channel], bool]) -> Channel | None:
+        if (kind, key) not in self._cache:
+            self._cache[(kind, key)] = next((c for c in self._channels() if matches(c)), None)
+        return copy.deepcopy(self._cache[(kind, key)])
+
+    def forget(self) -> None:
+        self._cache.clear()
+        self.forgotten += 1
+
+    async def by_phone_number_id(self, phone_number_id: str, *, fresh: bool = False) -> Channel | None:
+        if fresh:
+            self._cache.pop(("phone", phone_number_id), None)
+        return self._lookup("phone", phone_number_id, lambda c: c.phone_number_id == phone_number_id)
+
+    async def by_waba_id(self, waba_id: str) -> Channel | None:
+        return self._lookup("waba", waba_id, lambda c: c.waba_id == waba_id)
+
+    async def verify_tokens(self) -> set[str]:
+        return {c.verify_token for c in self._channels() if c.is_active and c.verify_token}
 
 
 class FakePasswordHasher:
@@ -353,6 +712,27 @@ class FakeLoginAttempts:
 # Static checks that the fakes implement the ports (mypy verifies these assignments).
 def _conformance(
     factory: FakeUnitOfWorkFactory, uow: FakeUnitOfWork, store: FakeStore
-) -> tuple[UnitOfWorkFactory, UnitOfWork, PasswordHasher, LoginAttempts, TenantRecords[Channel]]:
+) -> tuple[
+    UnitOfWorkFactory,
+    UnitOfWork,
+    PasswordHasher,
+    LoginAttempts,
+    TenantRecords[Channel],
+    Inbox,
+    Templates,
+    EventPublisher,
+    ChannelDirectory,
+]:
     channels: FakeTenantRecords[Channel] = FakeTenantRecords(store.records["channels"], None)
-    return factory, uow, FakePasswordHasher(), FakeLoginAttempts(), channels
+    templates: FakeTenantRecords[MessageTemplate] = FakeTenantRecords(store.records["templates"], None)
+    return (
+        factory,
+        uow,
+        FakePasswordHasher(),
+        FakeLoginAttempts(),
+        channels,
+        FakeInbox(store, None),
+        FakeTemplates(templates),
+        FakeEventPublisher(),
+        FakeChannelDirectory(factory),
+    )

@@ -49,6 +49,7 @@ async def test_first_run_creates_the_default_tenant_and_its_owner_admin(
         assert tenant is not None
         assert tenant.id == TENANT_ID
         assert admin is not None
+        assert report.admin is not None
         assert admin.id == report.admin.id
         assert admin.tenant_id == TENANT_ID
         assert admin.password_hash == "hashed:first-password"
@@ -71,6 +72,7 @@ async def test_second_run_changes_nothing_and_reports_it(
     assert not report.admin_created
     assert report.tenant.id == TENANT_ID
     assert factory.store == before
+    assert report.admin is not None
     assert factory.store.users[report.admin.id].password_hash == "hashed:first-password"
 
 

@@ -64,7 +64,12 @@ class SqlInbox:
     async def set_opted_out(self, contact_id: UUID, opted_out: bool, at: datetime) -> None:
         await self._session.execute(
             sa.update(ContactRow)
-            .where(ContactRow.id == contact_id, ContactRow.opted_out.is_not(opted_out))
+            .where(
+                ContactRow.id == contact_id,
+                ContactRow.opted_out.is_not(opted_out),
+                # An older keyword delivered late must not undo a newer one.
+                sa.or_(ContactRow.opted_out_changed_at.is_(None), ContactRow.opted_out_changed_at < at),
+            )
             .values(opted_out=opted_out, opted_out_changed_at=at)
         )
 
@@ -99,25 +104,42 @@ class SqlInbox:
         error_title: str | None = None,
         callback_data: str | None = None,
     ) -> Message | None:
-        # Lock the row: two workers applying two statuses of one message must not both win.
-        row = await self._session.scalar(
-            sa.select(MessageRow).where(MessageRow.wamid == wamid).with_for_update()
-        )
-        if row is None and callback_data:
-            row = await self._unanswered_send(callback_data)
-            if row is not None:
-                row.wamid = wamid  # the send's reply was lost or not stored yet: the status names it
-        if row is None or not status_can_advance(row.status, status):
+        # One conditional UPDATE: the domain's forward-only rule becomes the set of statuses it may replace,
+        # so two workers applying statuses of one message settle it in the database, without a lock wait.
+        replaceable = [current for current in MessageStatus if status_can_advance(current, status)]
+        if not replaceable:
             return None
-        row.status = status
+        stamp = sa.func.jsonb_build_object(status.value, at.isoformat())
+        values: dict[str, Any] = {
+            "status": status,
+            "content": MessageRow.content.op("||")(
+                sa.func.jsonb_build_object(
+                    "status_times",
+                    sa.func.coalesce(MessageRow.content.op("->")("status_times"), sa.text("'{}'::jsonb")).op(
+                        "||"
+                    )(stamp),
+                )
+            ),
+            "updated_at": sa.func.now(),
+        }
         if status is MessageStatus.FAILED:
-            row.error_code = error_code
-            row.error_title = error_title
-        content = dict(row.content or {})
-        content.setdefault("status_times", {})[status.value] = at.isoformat()
-        row.content = content
-        await self._session.flush()
-        return to_entity(row, Message)
+            values |= {"error_code": error_code, "error_title": error_title}
+        moved = (
+            sa.update(MessageRow)
+            .where(MessageRow.wamid == wamid, MessageRow.status.in_(replaceable))
+            .values(values)
+            .returning(MessageRow)
+        )
+        row = (await self._session.scalars(moved, execution_options={"populate_existing": True})).first()
+        if row is None and callback_data:
+            pending = await self._unanswered_send(callback_data)
+            if pending is not None:
+                pending.wamid = wamid  # the send's reply was lost or not stored yet: the status names it
+                await self._session.flush()
+                row = (
+                    await self._session.scalars(moved, execution_options={"populate_existing": True})
+                ).first()
+        return None if row is None else to_entity(row, Message)
 
     async def _unanswered_send(self, callback_data: str) -> MessageRow | None:
         """The outgoing message whose id we sent as biz_opaque_callback_data, still without a wamid."""

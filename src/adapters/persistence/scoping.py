@@ -73,7 +73,7 @@ def _refuse_unconfinable(state: ORMExecuteState) -> None:
             values = getattr(statement, "_values", None) or {}
             if state.is_update and any(getattr(key, "key", key) == "tenant_id" for key in values):
                 raise TenantScopeViolation(f"Moving {target.name} rows to another tenant is not allowed")
-    elif state.is_select:
+    elif state.is_select and not state.is_orm_statement:
         through_entities = {_name(mapper.local_table) for mapper in state.all_mappers}
         for source in statement.get_final_froms():  # type: ignore[attr-defined]
             if _is_unmapped_tenant_table(source) and source.name not in through_entities:

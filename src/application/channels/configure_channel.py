@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from uuid import UUID
 
@@ -45,13 +46,15 @@ class ConfigureChannel:
             raise NotFound(f"No channel {channel_id} in this tenant")
         if current is not None and not settings.phone_number_id:
             settings = replace(settings, phone_number_id=current.phone_number_id)
-        if not settings.phone_number_id.strip().isdigit():
+        if not re.fullmatch(r"[0-9]{1,64}", settings.phone_number_id.strip()):
             raise InvalidInput("phone_number_id is the numeric id Meta shows for the phone number")
         if settings.messages_per_second is not None:
             validate_messages_per_second(settings.messages_per_second)
         owner = await self._directory.by_phone_number_id(settings.phone_number_id.strip(), fresh=True)
         if owner is not None and owner.tenant_id != tenant_id:
             raise Conflict("This phone number id belongs to another tenant's channel")
+        if owner is not None and channel_id is not None and owner.id != channel_id:
+            raise Conflict("Another channel of this tenant already has this phone number id")
         async with self._uow_factory(tenant_id) as uow:
             existing = await uow.channels.get(channel_id) if channel_id else None
             existing = existing or (owner if owner is not None and owner.tenant_id == tenant_id else None)

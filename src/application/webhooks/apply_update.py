@@ -159,11 +159,13 @@ class UpdateApplier:
 
     async def _edited(self, uow: UnitOfWork, channel: Channel, update: MessageEdited) -> None:
         original = await uow.inbox.find_message(update.original_wamid)
-        if original is None:
-            return
+        if original is None or original.status is MessageStatus.DELETED:
+            return  # nothing to edit, or deleted: a late edit must not bring the text back
+        if any(edit.get("wamid") == update.wamid for edit in original.content.get("edits", [])):
+            return  # Meta delivered this edit before
         history = [
             *original.content.get("edits", []),
-            {"text": original.text, "at": update.timestamp.isoformat()},
+            {"text": original.text, "at": update.timestamp.isoformat(), "wamid": update.wamid},
         ]
         edited = replace(
             original,

@@ -63,11 +63,14 @@ class IngestWebhook:
     ) -> IngestReport:
         """`replay` re-applies a logged body (already verified when it came); `only_tenant` limits the work
         to that tenant's part of the body (a tenant replaying its log touches nobody else)."""
-        text = raw_body.decode("utf-8", errors="replace")
+        # PostgreSQL text and jsonb cannot hold NUL: it is replaced before anything is parsed or stored.
+        text = (
+            raw_body.decode("utf-8", errors="replace").replace("\x00", "\ufffd").replace("\\u0000", "\\ufffd")
+        )
         try:
-            body = json.loads(raw_body)
+            body = json.loads(text)
             updates = parse_webhook_body(body)
-        except (ValueError, MalformedWebhook) as error:
+        except (ValueError, RecursionError, MalformedWebhook) as error:
             await self._log_without_tenant(
                 text, None, WebhookOutcome.UNPARSEABLE, f"not a webhook body: {error}"
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 
@@ -23,6 +24,16 @@ DEFAULT_STOP_WORDS = frozenset(
 DEFAULT_START_WORDS = frozenset({"START", "UNSTOP", "SUBSCRIBE", "OPTIN", "OPT IN", "OPT-IN"})
 
 
+def _trim(text: str) -> str:
+    """Without the spaces and punctuation around it ("¡ Stop. !" -> "Stop"); inner characters stay."""
+    start, end = 0, len(text)
+    while start < end and (text[start].isspace() or unicodedata.category(text[start]).startswith("P")):
+        start += 1
+    while end > start and (text[end - 1].isspace() or unicodedata.category(text[end - 1]).startswith("P")):
+        end -= 1
+    return text[start:end]
+
+
 class OptOutChange(Enum):
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
@@ -37,7 +48,7 @@ class OptOutKeywords:
         """A message that is only a keyword (any case, surrounding spaces and punctuation ignored)."""
         if not text:
             return None
-        word = " ".join(text.strip().strip(".!¡¿?").upper().split())
+        word = " ".join(_trim(text).upper().split())
         if word in self.stop:
             return OptOutChange.OPT_OUT
         if word in self.start:

@@ -11,4 +11,5 @@ def sign(body: bytes, app_secret: str) -> str:
 
 
 def signature_matches(body: bytes, header: str, app_secret: str) -> bool:
-    return hmac.compare_digest(sign(body, app_secret), header.strip())
+    # Bytes, not str: compare_digest refuses non-ASCII text, and a header is whatever a client sent.
+    return hmac.compare_digest(sign(body, app_secret).encode(), header.strip().encode("utf-8", "replace"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.response import Redirect
@@ -136,7 +137,19 @@ def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Respo
     if isinstance(error, (RecursionError, UnicodeDecodeError)):
         # The body decoder gives up on absurd nesting or bytes that are not UTF-8.
         return _json(HTTP_400_BAD_REQUEST, "The request body is not valid JSON (UTF-8, reasonably nested)")
-    if isinstance(error, DataError):
+    if isinstance(error, InvalidToken) or type(error).__name__ == "InvalidSignature":
+        logger.error(
+            "stored secrets cannot be decrypted: ENCRYPTION_KEY (or SESSION_SECRET_KEY, its default) "
+            "differs from the key they were saved with"
+        )
+        return _json(
+            HTTP_503_SERVICE_UNAVAILABLE,
+            "The server cannot read its stored channel secrets (encryption key changed); the operator "
+            "must restore ENCRYPTION_KEY",
+        )
+    if isinstance(error, DataError) or (
+        isinstance(error, DBAPIError) and "DataError" in {kind.__name__ for kind in type(error.orig).__mro__}
+    ):
         return _json(
             HTTP_400_BAD_REQUEST,
             "The request holds a value that cannot be stored (bad characters or too long)",

@@ -901,6 +901,8 @@ def create_simulator_app(settings: SimulatorSettings) -> Litestar:
         on_shutdown=[shut_down],
         openapi_config=None,
         request_max_body_size=128 * 1024 * 1024,
+        # Logging belongs to whoever hosts the simulator (the app configures it once for the process).
+        logging_config=None,
     )
     app.state["simulator"] = state
     return app
