@@ -24,6 +24,7 @@ from pywhatsapp.adapters.persistence.inbox_reader import SqlInboxReader
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from pywhatsapp.adapters.whatsapp.pywa_gateway import PywaGateway
 from pywhatsapp.application.channels.configure_channel import ConfigureChannel
+from pywhatsapp.application.channels.register_webhook import RegisterWebhook
 from pywhatsapp.application.common.list_records import ListRecords
 from pywhatsapp.application.identity.authenticate import Authenticate
 from pywhatsapp.application.identity.create_user import CreateUser
@@ -106,6 +107,7 @@ class Container(containers.DeclarativeContainer):
     read_receipts = providers.Singleton(GatewayReadReceipts, uow_factory, gateway)
     mark_conversation_read = providers.Factory(MarkConversationRead, inbox_reader, read_receipts)
     send_message = providers.Factory(SendMessage, uow_factory, gateway)
+    register_webhook = providers.Factory(RegisterWebhook, uow_factory, gateway)
 
     list_messages = providers.Factory(ListRecords, uow_factory, lambda uow: uow.messages)
     list_conversations = providers.Factory(ListRecords, uow_factory, lambda uow: uow.conversations)

@@ -83,6 +83,29 @@ class PywaGateway:
         )
         return str(answer["id"])
 
+    async def register_webhook(
+        self,
+        channel: Channel,
+        *,
+        app_id: str,
+        app_secret: str,
+        callback_url: str,
+        verify_token: str,
+        fields: tuple[str, ...],
+    ) -> None:
+        client = self._client(channel)
+        token = await self._call("app_access_token", client.get_app_access_token(int(app_id), app_secret))
+        await self._call(
+            "register_webhook",
+            client.set_app_callback_url(
+                app_id=int(app_id),
+                app_access_token=token,
+                callback_url=callback_url,
+                verify_token=verify_token,
+                fields=fields,
+            ),
+        )
+
     async def close(self) -> None:
         for client in self._clients.values():
             session = getattr(getattr(client, "api", None), "_session", None)

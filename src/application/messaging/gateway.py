@@ -35,4 +35,17 @@ class WhatsAppGateway(Protocol):
         """Meta's media id for the bytes."""
         ...
 
+    async def register_webhook(
+        self,
+        channel: Channel,
+        *,
+        app_id: str,
+        app_secret: str,
+        callback_url: str,
+        verify_token: str,
+        fields: tuple[str, ...],
+    ) -> None:
+        """Subscribe the Meta app's webhooks to `callback_url` (Meta verifies it before answering)."""
+        ...
+
     async def close(self) -> None: ...

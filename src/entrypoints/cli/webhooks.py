@@ -14,6 +14,33 @@ def webhooks() -> None:
     """Meta's webhooks: the log and its replay."""
 
 
+@webhooks.command("subscribe")
+@pass_context
+def subscribe(ctx: CliContext) -> None:
+    """Register CALLBACK_URL as the Meta app's webhook (FB_APP_ID, FB_APP_SECRET, VERIFY_TOKEN).
+
+    Run it while the app is serving: Meta calls GET /webhooks to verify the URL before it agrees."""
+    settings = ctx.settings
+    missing = [
+        name
+        for name in ("CALLBACK_URL", "FB_APP_ID", "FB_APP_SECRET", "VERIFY_TOKEN")
+        if not getattr(settings, name)
+    ]
+    if missing:
+        fail(f"set {', '.join(missing)} first (see .env.example)")
+    ctx.database_url()
+    ctx.run(
+        ctx.container.register_webhook().execute(
+            settings.DEFAULT_TENANT_ID,
+            callback_url=str(settings.CALLBACK_URL),
+            app_id=str(settings.FB_APP_ID),
+            app_secret=str(settings.FB_APP_SECRET),
+            verify_token=str(settings.VERIFY_TOKEN),
+        )
+    )
+    console.print(f"[green]Meta will send webhooks to[/] {settings.CALLBACK_URL}")
+
+
 @webhooks.command("replay")
 @click.argument("entry_ids", nargs=-1, type=click.UUID)
 @click.option("--tenant", "tenant_ref", default="default", show_default=True, help="Tenant UUID or slug.")

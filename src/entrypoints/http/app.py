@@ -102,14 +102,38 @@ def create_app(container: Container) -> Litestar:
             except Exception:  # the database may be briefly away; the next sweep tries again
                 logger.warning("could not sweep expired sessions", exc_info=True)
 
+    async def register_callback_url() -> None:
+        """With CALLBACK_URL, FB_APP_ID, FB_APP_SECRET and VERIFY_TOKEN set, subscribe Meta's webhooks to this
+        app once it serves (Meta verifies the URL by calling it), as PyWA does at start-up."""
+        await asyncio.sleep(1.0)
+        try:
+            await container.register_webhook().execute(
+                settings.DEFAULT_TENANT_ID,
+                callback_url=str(settings.CALLBACK_URL),
+                app_id=str(settings.FB_APP_ID),
+                app_secret=str(settings.FB_APP_SECRET),
+                verify_token=str(settings.VERIFY_TOKEN),
+            )
+            logger.info(
+                "webhook subscription registered with Meta", extra={"callback_url": settings.CALLBACK_URL}
+            )
+        except Exception as error:  # start-up goes on: `pywhatsapp webhooks subscribe` can retry by hand
+            logger.warning("could not register the webhook subscription", extra={"error": str(error)})
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         container.init_resources()
         sweeper = asyncio.create_task(sweep_expired())
+        subscribing = (
+            settings.CALLBACK_URL and settings.FB_APP_ID and settings.FB_APP_SECRET and settings.VERIFY_TOKEN
+        )
+        registration = asyncio.create_task(register_callback_url()) if subscribing else None
         try:
             yield
         finally:
             sweeper.cancel()
+            if registration is not None:
+                registration.cancel()
             await container.gateway().close()
             await container.engine().dispose()
             container.shutdown_resources()

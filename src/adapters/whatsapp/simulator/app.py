@@ -843,9 +843,66 @@ async def verify_webhook(sim: NamedDependency[SimulatorState]) -> dict[str, Any]
     }
 
 
+@get("/{version:str}/oauth/access_token")
+async def app_access_token(version: FromPath[str], request: AnyRequest) -> Response[Any]:
+    """An app access token (`client_credentials`), as PyWA asks for before subscribing webhooks."""
+    _check_version(version)
+    client_id = request.query_params.get("client_id")
+    if not client_id or not request.query_params.get("client_secret"):
+        raise GraphError(
+            400, {"message": "Missing client_id or client_secret", "type": "OAuthException", "code": 101}
+        )
+    return _json({"access_token": f"{client_id}|simulated-app-token", "token_type": "bearer"})
+
+
+@post("/{version:str}/{app_id:str}/subscriptions", status_code=200)
+async def subscribe_app(
+    version: FromPath[str], app_id: FromPath[str], request: AnyRequest, sim: NamedDependency[SimulatorState]
+) -> Response[Any]:
+    """Meta's app webhook subscription: it verifies the callback (GET hub.challenge) before saying yes."""
+    _check_version(version)
+    params = request.query_params
+    callback_url = params.get("callback_url")
+    if not callback_url or not str(params.get("access_token", "")).startswith(f"{app_id}|"):
+        raise GraphError(
+            400,
+            {"message": "Invalid callback_url or app access token", "type": "OAuthException", "code": 100},
+        )
+    challenge = str(secrets.randbelow(10**9))
+    query = {
+        "hub.mode": "subscribe",
+        "hub.challenge": challenge,
+        "hub.verify_token": params.get("verify_token", ""),
+    }
+    try:
+        async with httpx.AsyncClient(timeout=sim.settings.webhook_timeout) as http:
+            answer = await http.get(callback_url, params=query)
+    except httpx.HTTPError as exc:
+        raise GraphError(
+            400, {"message": f"Callback verification failed: {exc}", "type": "OAuthException", "code": 2200}
+        ) from exc
+    if answer.status_code != 200 or answer.text.strip() != challenge:
+        raise GraphError(
+            400,
+            {
+                "message": "Callback verification failed with the following errors: HTTP Status "
+                f"Code = {answer.status_code}",
+                "type": "OAuthException",
+                "code": 2200,
+            },
+        )
+    sim.subscriptions[app_id] = {
+        "callback_url": callback_url,
+        "fields": str(params.get("fields", "")).split(","),
+    }
+    return _json({"success": True})
+
+
 # --- the app ---------------------------------------------------------------------------------------------
 
 ROUTES = [
+    app_access_token,
+    subscribe_app,
     send_message,
     upload_media,
     get_node,

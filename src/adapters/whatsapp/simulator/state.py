@@ -111,6 +111,8 @@ class SimulatorState:
         self.faults: list[Fault] = []
         self.webhooks: list[WebhookAttempt] = []
         self.inbound: list[dict[str, Any]] = []
+        self.subscriptions: dict[str, dict[str, Any]] = {}
+        """App webhook subscriptions made through `/{app_id}/subscriptions`, by app id."""
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def reset(self) -> None:
