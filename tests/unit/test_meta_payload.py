@@ -1,14 +1,12 @@
 """`parse_webhook_body`: every item of a Meta webhook body becomes an update; nothing is lost, nothing raises.
 
-The sample bodies live outside the repository (PYWHATSAPP_META_SAMPLES, by default
-/work/shared/samples/meta-webhooks); the tests that read them are skipped where they are absent.
+The sample bodies are a copy of the shared samples, kept in tests/fixtures/meta-webhooks.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import os
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,9 +29,8 @@ from pywhatsapp.domain.webhooks.updates import (
     Update,
 )
 
-SAMPLES_DIR = Path(os.environ.get("PYWHATSAPP_META_SAMPLES", "/work/shared/samples/meta-webhooks"))
-HAVE_SAMPLES = SAMPLES_DIR.is_dir()
-requires_samples = pytest.mark.skipif(not HAVE_SAMPLES, reason=f"no Meta webhook samples in {SAMPLES_DIR}")
+SAMPLES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "meta-webhooks"
+assert SAMPLES_DIR.is_dir(), f"the Meta webhook samples belong in {SAMPLES_DIR}"
 
 UPDATE_TYPES = (
     InboundMessage,
@@ -65,8 +62,6 @@ def _bodies_in(document: Any) -> dict[str, dict[str, Any]]:
 
 
 def _load_samples() -> tuple[list[Path], dict[str, dict[str, Any]]]:
-    if not HAVE_SAMPLES:
-        return [], {}
     files = sorted(SAMPLES_DIR.rglob("*.json"))
     bodies: dict[str, dict[str, Any]] = {}
     for path in files:
@@ -81,8 +76,6 @@ SAMPLE_FILES, SAMPLE_BODIES = _load_samples()
 
 def sample(name: str) -> dict[str, Any]:
     """A sample body by "folder/file.json" or "folder/file.json#key"; a fresh copy every time."""
-    if not HAVE_SAMPLES:
-        pytest.skip(f"no Meta webhook samples in {SAMPLES_DIR}")
     copied: dict[str, Any] = json.loads(json.dumps(SAMPLE_BODIES[name]))
     return copied
 
@@ -125,14 +118,12 @@ def expected_counts(body: dict[str, Any]) -> tuple[int, int]:
 # --- every sample -----------------------------------------------------------------------------------------
 
 
-@requires_samples
 def test_all_samples_are_found() -> None:
     assert len(SAMPLE_FILES) >= 89
     for path in SAMPLE_FILES:
         assert _bodies_in(json.loads(path.read_text(encoding="utf-8"))), f"{path} holds no webhook body"
 
 
-@requires_samples
 def test_every_sample_parses_and_nothing_is_lost() -> None:
     for name in sorted(SAMPLE_BODIES):
         body = sample(name)
@@ -868,7 +859,6 @@ def _containers(node: Any) -> list[tuple[Any, Any]]:
     return slots
 
 
-@requires_samples
 @settings(FAST, max_examples=50)
 @given(st.randoms(use_true_random=False), st.lists(json_values, min_size=1, max_size=6))
 def test_mutated_samples_parse_or_are_malformed(rng: random.Random, replacements: list[Any]) -> None:
