@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,11 +31,16 @@ FAST_HASHER = BcryptPasswordHasher(rounds=4)
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url, embedded = server_url(tmp_path_factory.mktemp("embedded-postgres"))
+def postgres_server() -> Iterator[str]:
+    # Not under pytest's tmp_path: pytest prunes old base temp dirs, and a second pytest run on the same
+    # machine would delete a running server's data.
+    root = Path(tempfile.mkdtemp(prefix="pywhatsapp-test-pg-"))
+    root.chmod(0o755)  # the embedded server runs as its own user when the tests run as root
+    url, embedded = server_url(root)
     yield url
     if embedded is not None:
         embedded.cleanup()  # type: ignore[attr-defined]
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
