@@ -32,6 +32,7 @@ from pywhatsapp.application.identity.log_in import LogIn
 from pywhatsapp.application.inbox.mark_conversation_read import GatewayReadReceipts, MarkConversationRead
 from pywhatsapp.application.installation.set_up_installation import SetUpInstallation
 from pywhatsapp.application.messaging.send_message import SendMessage
+from pywhatsapp.application.messaging.upload_media import UploadMedia
 from pywhatsapp.application.tenancy.create_tenant import CreateTenant
 from pywhatsapp.application.tenancy.list_tenants import ListTenants
 from pywhatsapp.application.webhooks.apply_update import UpdateApplier
@@ -108,6 +109,7 @@ class Container(containers.DeclarativeContainer):
     mark_conversation_read = providers.Factory(MarkConversationRead, inbox_reader, read_receipts)
     send_message = providers.Factory(SendMessage, uow_factory, gateway)
     register_webhook = providers.Factory(RegisterWebhook, uow_factory, gateway)
+    upload_media = providers.Factory(UploadMedia, uow_factory, gateway)
 
     list_messages = providers.Factory(ListRecords, uow_factory, lambda uow: uow.messages)
     list_conversations = providers.Factory(ListRecords, uow_factory, lambda uow: uow.conversations)

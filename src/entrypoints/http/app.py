@@ -182,6 +182,7 @@ def create_app(container: Container) -> Litestar:
             inbox.replay_webhook_log,
             messages.send_message,
             messages.send_text,
+            messages.upload_media,
             pages.login_page,
             pages.login_submit,
             pages.logout_page,

@@ -41,4 +41,5 @@ DEPENDENCIES = {
     "replay_webhook": from_container("replay_webhook"),
     "mark_conversation_read": from_container("mark_conversation_read"),
     "send_message": from_container("send_message"),
+    "upload_media": from_container("upload_media"),
 }

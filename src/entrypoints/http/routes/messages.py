@@ -7,13 +7,17 @@ from uuid import UUID
 
 import msgspec
 from litestar import Response, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from pywhatsapp.application.messaging.send_message import SendMessage, SendOutcome, SendRequest
+from pywhatsapp.application.messaging.upload_media import UploadMedia
 from pywhatsapp.domain.errors import InvalidInput
 from pywhatsapp.domain.identity.principal import Principal
+from pywhatsapp.domain.messaging.media import MAX_MEDIA_BYTES
 from pywhatsapp.entrypoints.http.envelope import Envelope, ok
 from pywhatsapp.entrypoints.http.schemas import MessageRead, present
 
@@ -111,3 +115,37 @@ async def send_text(
         to=data.to, type="text", payload={"body": data.text, "preview_url": data.preview_url}
     )
     return _answer(await send_message.execute(principal, request))
+
+
+class MediaUploaded(msgspec.Struct):
+    id: str
+    kind: str
+    mime_type: str
+    size: int
+
+
+@post(
+    "/api/v1/media",
+    tags=["messages"],
+    status_code=HTTP_201_CREATED,
+    summary='Upload a file for sending; send it with {"type": kind, kind: {"id": id}}',
+    request_max_body_size=MAX_MEDIA_BYTES + 1024 * 1024,
+)
+async def upload_media(
+    data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+    principal: NamedDependency[Principal],
+    upload_media: NamedDependency[UploadMedia],
+    kind: Annotated[str | None, QueryParameter(pattern="^(image|video|audio|document|sticker)$")] = None,
+) -> Envelope[MediaUploaded]:
+    content = await data.read()
+    uploaded = await upload_media.execute(
+        principal,
+        data=content,
+        mime_type=data.content_type or "",
+        filename=data.filename or "file",
+        kind=kind,
+    )
+    return ok(
+        MediaUploaded(id=uploaded.id, kind=uploaded.kind, mime_type=uploaded.mime_type, size=uploaded.size),
+        message="Uploaded",
+    )
