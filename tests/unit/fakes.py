@@ -287,6 +287,9 @@ class FakeTenantRecords(Generic[R]):
             raise FakeIntegrityError(f"duplicate {type(record).__name__} id {record.id}")
         return self._put(stored)
 
+    async def append(self, record: R) -> None:
+        await self.add(record)
+
     async def get(self, record_id: UUID) -> R | None:
         row = self._rows.get(record_id)
         if row is None or not self._sees(row):

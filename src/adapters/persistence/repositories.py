@@ -13,11 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pywhatsapp.adapters.persistence.base import Record
 from pywhatsapp.adapters.persistence.mapping import copy_onto, to_entity, to_row
 from pywhatsapp.adapters.persistence.models import MembershipRow, TenantRow, UserRow
+from pywhatsapp.adapters.persistence.scoping import TRUSTED_WRITE, stamped_rows
 from pywhatsapp.domain.identity.user import User
 from pywhatsapp.domain.tenancy.membership import Membership
 from pywhatsapp.domain.tenancy.tenant import Tenant
 
 E = TypeVar("E")
+
+
+def _values(record: Any, row_type: Any) -> dict[str, Any]:
+    names = set(row_type.__table__.columns.keys())
+    return {name: value for name, value in vars(record).items() if name in names and name != "tenant_id"}
 
 
 class SqlRecords(Generic[E]):
@@ -33,6 +39,13 @@ class SqlRecords(Generic[E]):
         self._session.add(row)
         await self._session.flush()
         return to_entity(row, self._entity_type)
+
+    async def append(self, record: E) -> None:
+        """Add without reading the row back: one INSERT, for write-heavy paths (the webhook log)."""
+        (values,) = stamped_rows(self._session.sync_session, [_values(record, self._row_type)])
+        await self._session.execute(
+            sa.insert(self._row_type).values(values), execution_options={TRUSTED_WRITE: True}
+        )
 
     async def get(self, record_id: UUID) -> E | None:
         row = await self._session.scalar(sa.select(self._row_type).where(self._row_type.id == record_id))

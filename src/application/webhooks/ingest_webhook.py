@@ -92,7 +92,7 @@ class IngestWebhook:
         outcome = WebhookOutcome.REPLAYED if replay else WebhookOutcome.PROCESSED
         for tenant_id, items in per_tenant.items():
             async with self._uow_factory(tenant_id) as uow:
-                await uow.webhook_logs.add(
+                await uow.webhook_logs.append(
                     WebhookLogEntry(
                         tenant_id=tenant_id,
                         phone_number_id=items[0][0].phone_number_id,
