@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -35,6 +35,7 @@ from pywhatsapp.domain.messaging.message import Direction, Message
 from pywhatsapp.domain.messaging.reaction import Reaction
 from pywhatsapp.domain.webhooks.webhook_log import WebhookLogEntry
 
+E = TypeVar("E")
 EPOCH_SORT_NULLS = sa.literal("-infinity").cast(sa.DateTime(timezone=True))
 EPOCH_CURSOR = datetime.min.replace(tzinfo=UTC)
 
@@ -155,25 +156,8 @@ class SqlInboxReader:
             conditions.append(MessageRow.timestamp < filters.until)
         if filters.text:
             conditions.append(MessageRow.text.ilike(_like(filters.text)))
-        async with self._session(tenant_id) as session:
-            total = int(
-                await session.scalar(sa.select(sa.func.count()).select_from(MessageRow).where(*conditions))
-                or 0
-            )
-            query = sa.select(MessageRow).where(*conditions)
-            if before is not None:
-                query = query.where(
-                    sa.tuple_(MessageRow.timestamp, MessageRow.id) < sa.tuple_(before.at, before.id)
-                )
-            rows = list(
-                await session.scalars(
-                    query.order_by(MessageRow.timestamp.desc(), MessageRow.id.desc()).limit(limit + 1)
-                )
-            )
-        page = rows[:limit]
-        next_cursor = Cursor(at=page[-1].timestamp, id=page[-1].id) if len(rows) > limit else None
-        return KeysetPage(
-            items=[to_entity(row, Message) for row in page], total=total, next_cursor=next_cursor
+        return await self._newest_first(
+            tenant_id, MessageRow, MessageRow.timestamp, conditions, limit, before, Message
         )
 
     async def webhook_logs(
@@ -188,25 +172,33 @@ class SqlInboxReader:
             conditions.append(WebhookLogRow.field_name == filters.field_name)
         if filters.outcome:
             conditions.append(WebhookLogRow.outcome == filters.outcome)
+        return await self._newest_first(
+            tenant_id, WebhookLogRow, WebhookLogRow.received_at, conditions, limit, before, WebhookLogEntry
+        )
+
+    async def _newest_first(
+        self,
+        tenant_id: UUID,
+        row_type: Any,
+        at: Any,
+        conditions: list[Any],
+        limit: int,
+        before: Cursor | None,
+        entity_type: type[E],
+    ) -> KeysetPage[E]:
+        """A page of rows matching `conditions`, newest first by (`at`, id), after the `before` cursor."""
         async with self._session(tenant_id) as session:
             total = int(
-                await session.scalar(sa.select(sa.func.count()).select_from(WebhookLogRow).where(*conditions))
-                or 0
+                await session.scalar(sa.select(sa.func.count()).select_from(row_type).where(*conditions)) or 0
             )
-            query = sa.select(WebhookLogRow).where(*conditions)
+            query = sa.select(row_type).where(*conditions)
             if before is not None:
-                query = query.where(
-                    sa.tuple_(WebhookLogRow.received_at, WebhookLogRow.id) < sa.tuple_(before.at, before.id)
-                )
-            rows = list(
-                await session.scalars(
-                    query.order_by(WebhookLogRow.received_at.desc(), WebhookLogRow.id.desc()).limit(limit + 1)
-                )
-            )
+                query = query.where(sa.tuple_(at, row_type.id) < sa.tuple_(before.at, before.id))
+            rows = list(await session.scalars(query.order_by(at.desc(), row_type.id.desc()).limit(limit + 1)))
         page = rows[:limit]
-        next_cursor = Cursor(at=page[-1].received_at, id=page[-1].id) if len(rows) > limit else None
+        next_cursor = Cursor(at=getattr(page[-1], at.key), id=page[-1].id) if len(rows) > limit else None
         return KeysetPage(
-            items=[to_entity(r, WebhookLogEntry) for r in page], total=total, next_cursor=next_cursor
+            items=[to_entity(row, entity_type) for row in page], total=total, next_cursor=next_cursor
         )
 
     async def webhook_log(self, tenant_id: UUID, entry_id: UUID) -> WebhookLogEntry | None:

@@ -8,21 +8,20 @@ from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
-from pywhatsapp.application.common.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from pywhatsapp.application.common.unit_of_work import UnitOfWorkFactory
+from pywhatsapp.application.messaging.channels import sending_channel
 from pywhatsapp.application.messaging.gateway import GatewayUnreachable, OutgoingMessage, WhatsAppGateway
 from pywhatsapp.application.webhooks.apply_update import message_event_data
 from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.clock import utc_now
-from pywhatsapp.domain.errors import InvalidInput, NotFound
+from pywhatsapp.domain.errors import InvalidInput
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.messaging.conversation import window_is_open
 from pywhatsapp.domain.messaging.message import Direction, Message, MessageStatus
 from pywhatsapp.domain.messaging.sending import (
     SENDABLE_TYPES,
     WINDOW_FREE_TYPES,
-    ChannelPaused,
     MetaRefusal,
-    NoChannel,
     OptedOut,
     SendRefused,
     WindowClosed,
@@ -83,7 +82,7 @@ class SendMessage:
             raise InvalidInput(f"a {request.type} message needs its '{request.type}' object")
         wa_id = whatsapp_id(request.to)
         async with self._uow_factory(principal.tenant_id) as uow:
-            channel = await self._channel(uow, request.channel_id)
+            channel = await sending_channel(uow, request.channel_id)
             contact = await uow.inbox.record_contact(wa_id, name=None, inbound_at=None)
             if contact.opted_out and request.type != "reaction":
                 raise OptedOut()
@@ -134,23 +133,6 @@ class SendMessage:
             )
             await uow.commit()
         return SendOutcome(message=sent, delivered_to_meta=True)
-
-    @staticmethod
-    async def _channel(uow: UnitOfWork, channel_id: UUID | None) -> Channel:
-        if channel_id is not None:
-            channel = await uow.channels.get(channel_id)
-            if channel is None:
-                raise NotFound(f"No channel {channel_id} in this tenant")
-        else:
-            channels = [c for c in await uow.channels.list(limit=50) if c.is_active]
-            if not channels:
-                raise NoChannel()
-            channel = sorted(channels, key=lambda c: c.created_at)[0]
-        if not channel.is_active:
-            raise NoChannel()
-        if channel.paused_reason:
-            raise ChannelPaused(channel.paused_reason)
-        return channel
 
     async def _record_failure(
         self, tenant_id: UUID, channel: Channel, message: Message, refused: SendRefused

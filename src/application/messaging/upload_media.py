@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from pywhatsapp.application.common.unit_of_work import UnitOfWorkFactory
+from pywhatsapp.application.messaging.channels import sending_channel
 from pywhatsapp.application.messaging.gateway import WhatsAppGateway
-from pywhatsapp.domain.errors import NotFound
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.messaging.media import check_media, media_kind
-from pywhatsapp.domain.messaging.sending import NoChannel
 
 
 @dataclass(frozen=True)
@@ -39,14 +38,6 @@ class UploadMedia:
         kind = kind or media_kind(mime_type)
         check_media(kind, mime_type, len(data))
         async with self._uow_factory(principal.tenant_id) as uow:
-            if channel_id is not None:
-                channel = await uow.channels.get(channel_id)
-                if channel is None:
-                    raise NotFound(f"No channel {channel_id} in this tenant")
-            else:
-                active = [c for c in await uow.channels.list(limit=50) if c.is_active]
-                if not active:
-                    raise NoChannel()
-                channel = sorted(active, key=lambda c: c.created_at)[0]
+            channel = await sending_channel(uow, channel_id)
         media_id = await self._gateway.upload_media(channel, data, mime_type.split(";")[0].strip(), filename)
         return UploadedMedia(id=media_id, kind=kind, mime_type=mime_type, size=len(data))
