@@ -353,11 +353,24 @@ class FakeInbox:
         stored.updated_at = utc_now()
         return copy.deepcopy(stored)
 
-    async def set_opted_out(self, contact_id: UUID, opted_out: bool, at: datetime) -> None:
+    async def set_opted_out(self, contact_id: UUID, opted_out: bool, at: datetime) -> bool:
         stored = self._contacts._find(lambda c: c.id == contact_id)
-        if stored is not None and stored.opted_out is not opted_out:
+        if stored is None:
+            return opted_out
+        newer = stored.opted_out_changed_at is None or stored.opted_out_changed_at <= at
+        if stored.opted_out is not opted_out and newer:
             stored.opted_out = opted_out
             stored.opted_out_changed_at = at
+        return stored.opted_out
+
+    async def mark_sent(self, message_id: UUID, wamid: str) -> Message | None:
+        stored = self._messages._find(lambda m: m.id == message_id)
+        if stored is None:
+            return None
+        stored.wamid = stored.wamid or wamid
+        if stored.status is MessageStatus.PENDING:
+            stored.status = MessageStatus.SENT
+        return copy.deepcopy(stored)
 
     async def add_message(self, message: Message) -> bool:
         self._refuse_other_tenant(message)

@@ -61,17 +61,38 @@ class SqlInbox:
         stored = (await self._session.scalars(upsert, execution_options=UPSERT)).one()
         return to_entity(stored, Contact)
 
-    async def set_opted_out(self, contact_id: UUID, opted_out: bool, at: datetime) -> None:
+    async def set_opted_out(self, contact_id: UUID, opted_out: bool, at: datetime) -> bool:
         await self._session.execute(
             sa.update(ContactRow)
             .where(
                 ContactRow.id == contact_id,
                 ContactRow.opted_out.is_not(opted_out),
                 # An older keyword delivered late must not undo a newer one.
-                sa.or_(ContactRow.opted_out_changed_at.is_(None), ContactRow.opted_out_changed_at < at),
+                # Same second counts as newer: Meta's times are whole seconds, duplicates never get here.
+                sa.or_(ContactRow.opted_out_changed_at.is_(None), ContactRow.opted_out_changed_at <= at),
             )
             .values(opted_out=opted_out, opted_out_changed_at=at)
         )
+        return bool(
+            await self._session.scalar(sa.select(ContactRow.opted_out).where(ContactRow.id == contact_id))
+        )
+
+    async def mark_sent(self, message_id: UUID, wamid: str) -> Message | None:
+        sent = (
+            sa.update(MessageRow)
+            .where(MessageRow.id == message_id)
+            .values(
+                wamid=sa.func.coalesce(MessageRow.wamid, wamid),
+                status=sa.case(
+                    (MessageRow.status == MessageStatus.PENDING, MessageStatus.SENT.value),
+                    else_=MessageRow.status,
+                ),
+                updated_at=sa.func.now(),
+            )
+            .returning(MessageRow)
+        )
+        row = (await self._session.scalars(sent, execution_options={"populate_existing": True})).first()
+        return None if row is None else to_entity(row, Message)
 
     async def add_message(self, message: Message) -> bool:
         (row,) = stamped_rows(self._session.sync_session, [_columns(message, MessageRow)])

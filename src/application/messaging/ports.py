@@ -22,7 +22,13 @@ class Inbox(Protocol):
         """The contact with this WhatsApp id, created if new; a later inbound time moves its window."""
         ...
 
-    async def set_opted_out(self, contact_id: UUID, opted_out: bool, at: datetime) -> None: ...
+    async def set_opted_out(self, contact_id: UUID, opted_out: bool, at: datetime) -> bool:
+        """Apply an opt-out change unless a later one is stored; the contact's opt-out state afterwards."""
+        ...
+
+    async def mark_sent(self, message_id: UUID, wamid: str) -> Message | None:
+        """Meta accepted the send: the wamid is recorded and a still-pending message becomes sent."""
+        ...
 
     async def add_message(self, message: Message) -> bool:
         """Store a message unless one with its wamid is already stored; True when it was new."""

@@ -25,6 +25,7 @@ from pywhatsapp.domain.messaging.sending import (
     OptedOut,
     SendRefused,
     WindowClosed,
+    check_payload,
     whatsapp_id,
 )
 from pywhatsapp.domain.realtime.event import EventType, RealtimeEvent
@@ -78,8 +79,7 @@ class SendMessage:
     async def execute(self, principal: Principal, request: SendRequest) -> SendOutcome:
         if request.type not in SENDABLE_TYPES:
             raise InvalidInput(f"type must be one of {', '.join(sorted(SENDABLE_TYPES))}")
-        if not request.payload:
-            raise InvalidInput(f"a {request.type} message needs its '{request.type}' object")
+        check_payload(request.type, request.payload)
         wa_id = whatsapp_id(request.to)
         async with self._uow_factory(principal.tenant_id) as uow:
             channel = await sending_channel(uow, request.channel_id)
@@ -122,12 +122,14 @@ class SendMessage:
             raise
         except GatewayUnreachable:
             logger.warning(
-                "send outcome unknown; status webhooks will settle it", extra={"message": str(message.id)}
+                "send outcome unknown; status webhooks will settle it", extra={"message_id": str(message.id)}
             )
             return SendOutcome(message=message, delivered_to_meta=False)
-        sent = replace(message, wamid=wamid, status=MessageStatus.SENT)
         async with self._uow_factory(principal.tenant_id) as uow:
-            await uow.inbox.update_message(sent)
+            # Only pending becomes sent: a status webhook may already have moved it further.
+            sent = await uow.inbox.mark_sent(message.id, wamid) or replace(
+                message, wamid=wamid, status=MessageStatus.SENT
+            )
             await uow.events.publish(
                 RealtimeEvent(EventType.MESSAGE_OUTGOING, principal.tenant_id, message_event_data(sent))
             )

@@ -90,8 +90,11 @@ class UpdateApplier:
             return  # delivered before: stored once, announced once
         await uow.inbox.attach_reactions(update.wamid, message.id)
         change = self._opt_out.change_for(update.text) if update.type == "text" else None
+        opted_out = contact.opted_out
         if change is not None:
-            await uow.inbox.set_opted_out(contact.id, change is OptOutChange.OPT_OUT, update.timestamp)
+            opted_out = await uow.inbox.set_opted_out(
+                contact.id, change is OptOutChange.OPT_OUT, update.timestamp
+            )
         conversation = await uow.inbox.touch_conversation(contact, message)
         message = replace(message, conversation_id=conversation.id)
         await uow.events.publish(
@@ -109,7 +112,7 @@ class UpdateApplier:
                     "unread_count": conversation.unread_count,
                     "last_message_id": str(message.id),
                     "last_message_at": message.timestamp.isoformat(),
-                    "opted_out": change is OptOutChange.OPT_OUT if change else contact.opted_out,
+                    "opted_out": opted_out,
                 },
             )
         )

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pywhatsapp.domain.clock import utc_now
+from pywhatsapp.domain.ids import new_id
 
 
 class CampaignStatus(StrEnum):
@@ -35,7 +36,7 @@ class RecipientState(StrEnum):
 class Campaign:
     tenant_id: UUID
     name: str
-    id: UUID = field(default_factory=uuid4)
+    id: UUID = field(default_factory=new_id)
     channel_id: UUID | None = None
     template_name: str | None = None
     language: str | None = None
@@ -55,7 +56,7 @@ class CampaignRecipient:
     tenant_id: UUID
     campaign_id: UUID
     wa_id: str
-    id: UUID = field(default_factory=uuid4)
+    id: UUID = field(default_factory=new_id)
     contact_id: UUID | None = None
     state: RecipientState = RecipientState.PENDING
     parameters: dict[str, Any] = field(default_factory=dict)

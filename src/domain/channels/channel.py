@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pywhatsapp.domain.clock import utc_now
 from pywhatsapp.domain.errors import InvalidInput
+from pywhatsapp.domain.ids import new_id
 
 DEFAULT_MESSAGES_PER_SECOND = 80
 MAX_MESSAGES_PER_SECOND = 1000
@@ -24,7 +25,7 @@ class Channel:
     tenant_id: UUID
     phone_number_id: str
     access_token: str
-    id: UUID = field(default_factory=uuid4)
+    id: UUID = field(default_factory=new_id)
     name: str = "WhatsApp"
     waba_id: str | None = None
     display_phone_number: str | None = None

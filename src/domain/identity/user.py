@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pywhatsapp.domain.clock import utc_now
 from pywhatsapp.domain.errors import InvalidInput
+from pywhatsapp.domain.ids import new_id
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@+-]{3,150}$")
 MIN_PASSWORD_LENGTH = 8
@@ -40,7 +41,7 @@ class User:
     password_hash: str
     tenant_id: UUID
     """The tenant the user was created in and lands in after signing in."""
-    id: UUID = field(default_factory=uuid4)
+    id: UUID = field(default_factory=new_id)
     email: str | None = None
     full_name: str | None = None
     is_active: bool = True

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pywhatsapp.domain.clock import utc_now
+from pywhatsapp.domain.ids import new_id
 
 SERVICE_WINDOW = timedelta(hours=24)
 
@@ -20,7 +21,7 @@ def window_is_open(last_inbound_at: datetime | None, now: datetime) -> bool:
 class Conversation:
     tenant_id: UUID
     contact_id: UUID
-    id: UUID = field(default_factory=uuid4)
+    id: UUID = field(default_factory=new_id)
     channel_id: UUID | None = None
     last_message_id: UUID | None = None
     last_message_at: datetime | None = None

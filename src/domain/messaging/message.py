@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pywhatsapp.domain.clock import utc_now
+from pywhatsapp.domain.ids import new_id
 
 
 class Direction(StrEnum):
@@ -55,7 +56,7 @@ class Message:
     direction: Direction
     type: str
     wa_id: str
-    id: UUID = field(default_factory=uuid4)
+    id: UUID = field(default_factory=new_id)
     wamid: str | None = None
     channel_id: UUID | None = None
     contact_id: UUID | None = None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pywhatsapp.domain.clock import utc_now
+from pywhatsapp.domain.ids import new_id
 from pywhatsapp.domain.messaging.message import Direction
 
 
@@ -16,7 +17,7 @@ class Reaction:
     target_wamid: str
     wa_id: str
     direction: Direction
-    id: UUID = field(default_factory=uuid4)
+    id: UUID = field(default_factory=new_id)
     emoji: str | None = None
     """None once the reaction was removed."""
     message_id: UUID | None = None

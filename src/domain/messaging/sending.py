@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from pywhatsapp.domain.errors import Conflict, DomainError, InvalidInput
 
@@ -112,6 +113,39 @@ class SendRefused(DomainError):
         self.title = title
         self.refusal = REFUSALS.get(code, MetaRefusal.OTHER)
         super().__init__(f"{EXPLANATIONS[self.refusal]}. Meta: ({code}) {title}")
+
+
+def _has(payload: Any, *keys: str) -> bool:
+    return isinstance(payload, dict) and all(payload.get(key) not in (None, "", [], {}) for key in keys)
+
+
+def check_payload(kind: str, payload: Any) -> None:
+    """The fields Meta requires for each type, checked before anything is stored or sent."""
+    problem = None
+    if not payload:
+        problem = f"a {kind} message needs its '{kind}' object"
+    elif kind == "text" and not (_has(payload, "body") and str(payload["body"]).strip()):
+        problem = "a text message needs a non-empty 'body'"
+    elif kind in ("image", "video", "audio", "document", "sticker") and not (
+        _has(payload, "id") or _has(payload, "link")
+    ):
+        problem = f"a {kind} message needs the media 'id' (from /api/v1/media) or a 'link'"
+    elif kind == "location" and not _has(payload, "latitude", "longitude"):
+        problem = "a location message needs 'latitude' and 'longitude'"
+    elif kind == "reaction" and not (isinstance(payload, dict) and payload.get("message_id")):
+        problem = "a reaction needs the 'message_id' (wamid) it reacts to"
+    elif kind == "template" and not (
+        _has(payload, "name")
+        and isinstance(payload.get("language"), dict)
+        and payload["language"].get("code")
+    ):
+        problem = "a template message needs 'name' and 'language': {'code': ...}"
+    elif kind == "interactive" and not (_has(payload, "type") and _has(payload, "action")):
+        problem = "an interactive message needs its 'type' and 'action'"
+    elif kind == "contacts" and not (isinstance(payload, list) and payload):
+        problem = "a contacts message needs a list of contact cards"
+    if problem:
+        raise InvalidInput(problem)
 
 
 def whatsapp_id(number: str) -> str:

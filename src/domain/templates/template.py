@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pywhatsapp.domain.clock import utc_now
+from pywhatsapp.domain.ids import new_id
 
 
 @dataclass(kw_only=True)
@@ -15,7 +16,7 @@ class MessageTemplate:
     tenant_id: UUID
     name: str
     language: str
-    id: UUID = field(default_factory=uuid4)
+    id: UUID = field(default_factory=new_id)
     channel_id: UUID | None = None
     meta_template_id: str | None = None
     category: str | None = None

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pywhatsapp.domain.clock import utc_now
+from pywhatsapp.domain.ids import new_id
 
 
 class Role(StrEnum):
@@ -33,6 +34,6 @@ class Membership:
     tenant_id: UUID
     user_id: UUID
     role: Role
-    id: UUID = field(default_factory=uuid4)
+    id: UUID = field(default_factory=new_id)
     created_at: datetime = field(default_factory=utc_now)
     updated_at: datetime = field(default_factory=utc_now)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pywhatsapp.domain.clock import utc_now
 from pywhatsapp.domain.errors import InvalidInput
+from pywhatsapp.domain.ids import new_id
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -27,7 +28,7 @@ def validate_slug(slug: str) -> str:
 class Tenant:
     name: str
     slug: str
-    id: UUID = field(default_factory=uuid4)
+    id: UUID = field(default_factory=new_id)
     is_active: bool = True
     created_at: datetime = field(default_factory=utc_now)
     updated_at: datetime = field(default_factory=utc_now)

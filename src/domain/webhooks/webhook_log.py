@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pywhatsapp.domain.clock import utc_now
+from pywhatsapp.domain.ids import new_id
 
 
 class WebhookOutcome(StrEnum):
@@ -23,7 +24,7 @@ class WebhookOutcome(StrEnum):
 class WebhookLogEntry:
     tenant_id: UUID | None
     """None for bodies about a phone number that no tenant owns."""
-    id: UUID = field(default_factory=uuid4)
+    id: UUID = field(default_factory=new_id)
     phone_number_id: str | None = None
     field_name: str | None = None
     outcome: WebhookOutcome = WebhookOutcome.PROCESSED
