@@ -111,7 +111,6 @@ class Container(containers.DeclarativeContainer):
     register_webhook = providers.Factory(RegisterWebhook, uow_factory, gateway)
     upload_media = providers.Factory(UploadMedia, uow_factory, gateway)
 
-    list_messages = providers.Factory(ListRecords, uow_factory, lambda uow: uow.messages)
     list_conversations = providers.Factory(ListRecords, uow_factory, lambda uow: uow.conversations)
     list_contacts = providers.Factory(ListRecords, uow_factory, lambda uow: uow.contacts)
     list_groups = providers.Factory(ListRecords, uow_factory, lambda uow: uow.groups)
@@ -119,7 +118,6 @@ class Container(containers.DeclarativeContainer):
     list_templates = providers.Factory(ListRecords, uow_factory, lambda uow: uow.templates)
     list_campaigns = providers.Factory(ListRecords, uow_factory, lambda uow: uow.campaigns)
     list_channels = providers.Factory(ListRecords, uow_factory, lambda uow: uow.channels)
-    list_webhook_logs = providers.Factory(ListRecords, uow_factory, lambda uow: uow.webhook_logs)
 
 
 def build_container(settings: Settings) -> Container:

@@ -135,7 +135,3 @@ Update = (
 
 class MalformedWebhook(ValueError):
     """The body is not a WhatsApp Business Account webhook at all (not an object, no `entry` list)."""
-
-
-def routing_phone_number_id(update: Update) -> str | None:
-    return getattr(update, "phone_number_id", None)
