@@ -17,6 +17,7 @@ from pywhatsapp.adapters.auth.login_attempts import SqlLoginAttempts
 from pywhatsapp.adapters.auth.passwords import BcryptPasswordHasher
 from pywhatsapp.adapters.auth.tokens import JwtAccessTokens
 from pywhatsapp.adapters.embedded_postgres.server import EmbeddedPostgres
+from pywhatsapp.adapters.persistence.api_key_directory import SqlApiKeyDirectory
 from pywhatsapp.adapters.persistence.channel_directory import SqlChannelDirectory
 from pywhatsapp.adapters.persistence.database import create_engine, create_session_factory
 from pywhatsapp.adapters.persistence.encryption import configure_secret_key
@@ -26,6 +27,7 @@ from pywhatsapp.adapters.whatsapp.pywa_gateway import PywaGateway
 from pywhatsapp.application.channels.configure_channel import ConfigureChannel
 from pywhatsapp.application.channels.register_webhook import RegisterWebhook
 from pywhatsapp.application.common.list_records import ListRecords
+from pywhatsapp.application.identity.api_keys import ManageApiKeys
 from pywhatsapp.application.identity.authenticate import Authenticate
 from pywhatsapp.application.identity.create_user import CreateUser
 from pywhatsapp.application.identity.log_in import LogIn
@@ -83,7 +85,9 @@ class Container(containers.DeclarativeContainer):
     login_policy = providers.Singleton(LoginThrottlePolicy)
 
     log_in = providers.Singleton(LogIn, uow_factory, passwords, access_tokens, login_attempts, login_policy)
-    authenticate = providers.Factory(Authenticate, uow_factory, access_tokens)
+    api_key_directory = providers.Singleton(SqlApiKeyDirectory, session_factory)
+    authenticate = providers.Factory(Authenticate, uow_factory, access_tokens, api_key_directory)
+    manage_api_keys = providers.Factory(ManageApiKeys, uow_factory)
     create_user = providers.Factory(CreateUser, uow_factory, passwords)
     create_tenant = providers.Factory(CreateTenant, uow_factory)
     list_tenants = providers.Factory(ListTenants, uow_factory)

@@ -50,6 +50,7 @@ from pywhatsapp.domain.clock import utc_now
 from pywhatsapp.domain.contacts.audience import Audience
 from pywhatsapp.domain.contacts.contact import Contact
 from pywhatsapp.domain.contacts.group import Group
+from pywhatsapp.domain.identity.api_key import ApiKey
 from pywhatsapp.domain.identity.user import User
 from pywhatsapp.domain.messaging.conversation import Conversation
 from pywhatsapp.domain.messaging.message import Direction, Message, MessageStatus, status_can_advance
@@ -70,6 +71,7 @@ RECORD_KINDS: tuple[str, ...] = (
     "templates",
     "campaigns",
     "webhook_logs",
+    "api_keys",
 )
 STORED_KINDS: tuple[str, ...] = (*RECORD_KINDS, "reactions")
 """Every kind of tenant-owned record the fake database holds (reactions only through the inbox)."""
@@ -579,6 +581,7 @@ class FakeUnitOfWork:
         self.templates = records("templates")
         self.campaigns = records("campaigns")
         self.webhook_logs = records("webhook_logs")
+        self.api_keys = records("api_keys")
         self.inbox = FakeInbox(working, tid, all_tenants=every)
         self.template_registry = FakeTemplates(records("templates"))
         self.events = FakeEventPublisher(self._factory.published)
@@ -703,6 +706,28 @@ class FakePasswordHasher:
 
     async def verify(self, password: str, password_hash: str) -> bool:
         return password_hash == self.PREFIX + password
+
+
+class FakeApiKeyDirectory:
+    """API keys looked up across tenants in the factory's committed store."""
+
+    def __init__(self, factory: FakeUnitOfWorkFactory) -> None:
+        self._factory = factory
+        self.touched: list[UUID] = []
+
+    async def by_prefix(self, prefix: str) -> ApiKey | None:
+        async with self._factory.for_all_tenants() as uow:
+            keys = await uow.api_keys.list(limit=10_000)
+        return next((key for key in keys if key.prefix == prefix), None)
+
+    async def touch(self, key: ApiKey, at: datetime) -> None:
+        self.touched.append(key.id)
+        async with self._factory(key.tenant_id) as uow:
+            stored = await uow.api_keys.get(key.id)
+            if stored is not None:
+                stored.last_used_at = at
+                await uow.api_keys.update(stored)
+                await uow.commit()
 
 
 class FakeLoginAttempts:

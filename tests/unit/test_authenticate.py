@@ -11,11 +11,12 @@ from pywhatsapp.application.identity.authenticate import Authenticate
 from pywhatsapp.domain.errors import NotAuthenticated, TenantAccessDenied
 from pywhatsapp.domain.tenancy.membership import Role
 from tests.unit.conftest import World
+from tests.unit.fakes import FakeApiKeyDirectory
 
 
 @pytest.fixture
 def authenticate(world: World, tokens: JwtAccessTokens) -> Authenticate:
-    return Authenticate(world.factory, tokens)
+    return Authenticate(world.factory, tokens, FakeApiKeyDirectory(world.factory))
 
 
 def alice_token(world: World, tokens: JwtAccessTokens) -> str:

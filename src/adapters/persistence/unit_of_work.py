@@ -18,6 +18,7 @@ from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.contacts.audience import Audience
 from pywhatsapp.domain.contacts.contact import Contact
 from pywhatsapp.domain.contacts.group import Group
+from pywhatsapp.domain.identity.api_key import ApiKey
 from pywhatsapp.domain.messaging.conversation import Conversation
 from pywhatsapp.domain.messaging.message import Message
 from pywhatsapp.domain.templates.template import MessageTemplate
@@ -48,6 +49,7 @@ class SqlAlchemyUnitOfWork:
         self.templates = SqlRecords(s, models.MessageTemplateRow, MessageTemplate)
         self.campaigns = SqlRecords(s, models.CampaignRow, Campaign)
         self.webhook_logs = SqlRecords(s, models.WebhookLogRow, WebhookLogEntry)
+        self.api_keys = SqlRecords(s, models.ApiKeyRow, ApiKey)
         self.inbox = SqlInbox(s)
         self.template_registry = SqlTemplates(s)
         self.events = PgNotifyPublisher(s)

@@ -18,6 +18,7 @@ from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.contacts.audience import Audience
 from pywhatsapp.domain.contacts.contact import Contact
 from pywhatsapp.domain.contacts.group import Group
+from pywhatsapp.domain.identity.api_key import ApiKey
 from pywhatsapp.domain.identity.user import User
 from pywhatsapp.domain.messaging.conversation import Conversation
 from pywhatsapp.domain.messaging.message import Message
@@ -103,6 +104,8 @@ class UnitOfWork(Protocol):
     def campaigns(self) -> TenantRecords[Campaign]: ...
     @property
     def webhook_logs(self) -> TenantRecords[WebhookLogEntry]: ...
+    @property
+    def api_keys(self) -> TenantRecords[ApiKey]: ...
     @property
     def inbox(self) -> Inbox: ...
     @property

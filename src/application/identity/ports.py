@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from pywhatsapp.domain.identity.api_key import ApiKey
 from pywhatsapp.domain.tenancy.membership import Role
 
 
@@ -39,6 +40,16 @@ class AccessTokens(Protocol):
 
     def decode(self, token: str) -> TokenClaims:
         """Return the claims of a valid token; raise NotAuthenticated for any other."""
+        ...
+
+
+class ApiKeyDirectory(Protocol):
+    """Finds an API key by its public prefix across tenants (the key itself names its tenant)."""
+
+    async def by_prefix(self, prefix: str) -> ApiKey | None: ...
+
+    async def touch(self, key: ApiKey, at: datetime) -> None:
+        """Record that the key was used."""
         ...
 
 

@@ -101,7 +101,7 @@ class SendMessage:
                 text=readable_text(request.type, request.payload),
                 content={request.type: request.payload},
                 context_wamid=request.context_wamid,
-                sent_by_user_id=principal.user_id,
+                sent_by_user_id=None if principal.api_key_id else principal.user_id,
             )
             await uow.inbox.add_message(message)
             conversation = await uow.inbox.touch_conversation(contact, message)

@@ -17,6 +17,8 @@ class Principal:
     tenant_slug: str
     tenant_name: str
     role: Role
+    api_key_id: UUID | None = None
+    """Set when a tenant API key (not a person) is acting; `user_id` is then the key's id."""
 
     def require(self, role: Role) -> None:
         if not self.role.allows(role):

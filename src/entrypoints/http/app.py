@@ -31,6 +31,7 @@ from pywhatsapp.entrypoints.container import Container
 from pywhatsapp.entrypoints.http.dependencies import DEPENDENCIES
 from pywhatsapp.entrypoints.http.errors import EXCEPTION_HANDLERS
 from pywhatsapp.entrypoints.http.routes import (
+    api_keys,
     auth,
     channels,
     health,
@@ -183,6 +184,9 @@ def create_app(container: Container) -> Litestar:
             messages.send_message,
             messages.send_text,
             messages.upload_media,
+            api_keys.create_api_key,
+            api_keys.list_api_keys,
+            api_keys.revoke_api_key,
             pages.login_page,
             pages.login_submit,
             pages.logout_page,

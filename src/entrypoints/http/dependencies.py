@@ -42,4 +42,5 @@ DEPENDENCIES = {
     "mark_conversation_read": from_container("mark_conversation_read"),
     "send_message": from_container("send_message"),
     "upload_media": from_container("upload_media"),
+    "manage_api_keys": from_container("manage_api_keys"),
 }

@@ -20,6 +20,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import Empty, Message, ScopeSession
 
 from pywhatsapp.domain.errors import NotAuthenticated
+from pywhatsapp.domain.identity.api_key import looks_like_api_key
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.tenancy.membership import Role
 
@@ -74,6 +75,14 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
         requested_tenant = connection.headers.get(TENANT_HEADER) or connection.query_params.get("tenant")
         authorization = connection.headers.get("authorization", "") or _websocket_bearer(connection)
         scheme, _, credential = authorization.partition(" ")
+        api_key = connection.headers.get("x-api-key") or (
+            credential.strip()
+            if scheme.lower() == "bearer" and looks_like_api_key(credential.strip())
+            else ""
+        )
+        if api_key:
+            principal = await authenticate.with_api_key(api_key, requested_tenant=requested_tenant)
+            return AuthenticationResult(user=principal, auth="api_key")
         if scheme.lower() == "bearer" and credential.strip():
             principal = await authenticate.with_token(credential.strip(), requested_tenant=requested_tenant)
             return AuthenticationResult(user=principal, auth="token")

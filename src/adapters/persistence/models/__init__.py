@@ -1,5 +1,6 @@
 """Every table of the product; importing this package registers them all on `Base.metadata`."""
 
+from pywhatsapp.adapters.persistence.models.api_keys import ApiKeyRow
 from pywhatsapp.adapters.persistence.models.campaigns import CampaignRecipientRow, CampaignRow
 from pywhatsapp.adapters.persistence.models.channels import ChannelRow
 from pywhatsapp.adapters.persistence.models.contacts import (
@@ -16,6 +17,7 @@ from pywhatsapp.adapters.persistence.models.templates import MessageTemplateRow
 from pywhatsapp.adapters.persistence.models.webhooks import WebhookLogRow
 
 __all__ = [
+    "ApiKeyRow",
     "AudienceMemberRow",
     "AudienceRow",
     "CampaignRecipientRow",

@@ -10,6 +10,7 @@ from litestar.params import JSONBody
 
 from pywhatsapp.application.identity.log_in import LogIn
 from pywhatsapp.application.tenancy.list_tenants import ListTenants
+from pywhatsapp.domain.errors import NotFound
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.entrypoints.http.envelope import Envelope, ok
 from pywhatsapp.entrypoints.http.schemas import LoginRequest, LoginResponse, MeResponse, TenantRead, present
@@ -56,7 +57,12 @@ async def me(
     principal: NamedDependency[Principal], list_tenants: NamedDependency[ListTenants]
 ) -> Envelope[MeResponse]:
     tenants = await list_tenants.of_user(principal.user_id)
-    current = next(t for t in tenants if t.id == principal.tenant_id)
+    current = next((t for t in tenants if t.id == principal.tenant_id), None)
+    if current is None:  # an API key: it knows only its own tenant
+        current = await list_tenants.find(str(principal.tenant_id))
+        tenants = [current] if current else []
+    if current is None:
+        raise NotFound("The tenant no longer exists")
     return ok(
         MeResponse(
             user_id=principal.user_id,
