@@ -17,9 +17,11 @@ from pywhatsapp.adapters.auth.login_attempts import SqlLoginAttempts
 from pywhatsapp.adapters.auth.passwords import BcryptPasswordHasher
 from pywhatsapp.adapters.auth.tokens import JwtAccessTokens
 from pywhatsapp.adapters.embedded_postgres.server import EmbeddedPostgres
+from pywhatsapp.adapters.integrations.http_sender import HttpEventSender
 from pywhatsapp.adapters.persistence.api_key_directory import SqlApiKeyDirectory
 from pywhatsapp.adapters.persistence.channel_directory import SqlChannelDirectory
 from pywhatsapp.adapters.persistence.database import create_engine, create_session_factory
+from pywhatsapp.adapters.persistence.delivery_queue import SqlDeliveryQueue
 from pywhatsapp.adapters.persistence.encryption import configure_secret_key
 from pywhatsapp.adapters.persistence.inbox_reader import SqlInboxReader
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
@@ -33,6 +35,8 @@ from pywhatsapp.application.identity.create_user import CreateUser
 from pywhatsapp.application.identity.log_in import LogIn
 from pywhatsapp.application.inbox.mark_conversation_read import GatewayReadReceipts, MarkConversationRead
 from pywhatsapp.application.installation.set_up_installation import SetUpInstallation
+from pywhatsapp.application.integrations.deliver_events import DeliverEvents
+from pywhatsapp.application.integrations.manage_endpoints import ManageEventEndpoints
 from pywhatsapp.application.messaging.send_message import SendMessage
 from pywhatsapp.application.messaging.upload_media import UploadMedia
 from pywhatsapp.application.tenancy.create_tenant import CreateTenant
@@ -114,6 +118,13 @@ class Container(containers.DeclarativeContainer):
     send_message = providers.Factory(SendMessage, uow_factory, gateway)
     register_webhook = providers.Factory(RegisterWebhook, uow_factory, gateway)
     upload_media = providers.Factory(UploadMedia, uow_factory, gateway)
+    manage_event_endpoints = providers.Factory(ManageEventEndpoints, uow_factory)
+    event_sender = providers.Singleton(HttpEventSender)
+    deliver_events = providers.Singleton(
+        DeliverEvents,
+        providers.Callable(lambda factory: lambda: SqlDeliveryQueue(factory), session_factory),
+        event_sender,
+    )
 
     list_conversations = providers.Factory(ListRecords, uow_factory, lambda uow: uow.conversations)
     list_contacts = providers.Factory(ListRecords, uow_factory, lambda uow: uow.contacts)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from pywhatsapp.adapters.persistence import migrations
 from pywhatsapp.entrypoints.cli.main import cli
 
 pytestmark = pytest.mark.postgres
@@ -83,12 +84,14 @@ def test_reset_needs_yes_or_a_confirmation(run) -> None:  # type: ignore[no-unty
 
 
 def test_db_commands_move_between_revisions(run) -> None:  # type: ignore[no-untyped-def]
-    assert "0002" in run("db", "history").output
+    head = migrations.head_revision()
+    before_head = f"{int(str(head)) - 1:04d}"
+    assert head is not None and head in run("db", "history").output
     assert "base (empty)" in run("db", "current").output
     assert run("db", "upgrade").exit_code == 0
-    assert "0002 (up to date)" in run("db", "current").output
+    assert f"{head} (up to date)" in run("db", "current").output
     assert run("db", "downgrade", "--yes").exit_code == 0
-    assert "0001 (behind head 0002" in run("db", "current").output
+    assert f"{before_head} (behind head {head}" in run("db", "current").output
     assert run("db", "upgrade", "head").exit_code == 0
     assert "up to date" in run("db", "current").output
 

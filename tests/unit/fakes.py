@@ -52,6 +52,7 @@ from pywhatsapp.domain.contacts.contact import Contact
 from pywhatsapp.domain.contacts.group import Group
 from pywhatsapp.domain.identity.api_key import ApiKey
 from pywhatsapp.domain.identity.user import User
+from pywhatsapp.domain.integrations.event_webhook import EventDelivery
 from pywhatsapp.domain.messaging.conversation import Conversation
 from pywhatsapp.domain.messaging.message import Direction, Message, MessageStatus, status_can_advance
 from pywhatsapp.domain.messaging.reaction import Reaction
@@ -72,6 +73,8 @@ RECORD_KINDS: tuple[str, ...] = (
     "campaigns",
     "webhook_logs",
     "api_keys",
+    "event_endpoints",
+    "event_deliveries",
 )
 STORED_KINDS: tuple[str, ...] = (*RECORD_KINDS, "reactions")
 """Every kind of tenant-owned record the fake database holds (reactions only through the inbox)."""
@@ -582,6 +585,8 @@ class FakeUnitOfWork:
         self.campaigns = records("campaigns")
         self.webhook_logs = records("webhook_logs")
         self.api_keys = records("api_keys")
+        self.event_endpoints = records("event_endpoints")
+        self.event_deliveries = FakeEventDeliveries(records("event_deliveries"))
         self.inbox = FakeInbox(working, tid, all_tenants=every)
         self.template_registry = FakeTemplates(records("templates"))
         self.events = FakeEventPublisher(self._factory.published)
@@ -706,6 +711,15 @@ class FakePasswordHasher:
 
     async def verify(self, password: str, password_hash: str) -> bool:
         return password_hash == self.PREFIX + password
+
+
+class FakeEventDeliveries:
+    def __init__(self, records: FakeTenantRecords[EventDelivery]) -> None:
+        self._records = records
+
+    async def recent_for(self, endpoint_id: UUID, *, limit: int) -> Sequence[EventDelivery]:
+        everything = await self._records.list(limit=100_000)
+        return [d for d in everything if d.endpoint_id == endpoint_id][:limit]
 
 
 class FakeApiKeyDirectory:

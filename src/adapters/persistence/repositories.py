@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pywhatsapp.adapters.persistence.base import Record
 from pywhatsapp.adapters.persistence.mapping import copy_onto, to_entity, to_row
-from pywhatsapp.adapters.persistence.models import MembershipRow, TenantRow, UserRow
+from pywhatsapp.adapters.persistence.models import EventDeliveryRow, MembershipRow, TenantRow, UserRow
 from pywhatsapp.adapters.persistence.scoping import TRUSTED_WRITE, stamped_rows
 from pywhatsapp.domain.identity.user import User
+from pywhatsapp.domain.integrations.event_webhook import EventDelivery
 from pywhatsapp.domain.tenancy.membership import Membership
 from pywhatsapp.domain.tenancy.tenant import Tenant
 
@@ -72,6 +73,20 @@ class SqlRecords(Generic[E]):
         copy_onto(row, record)
         await self._session.flush()
         return to_entity(row, self._entity_type)
+
+
+class SqlEventDeliveries:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def recent_for(self, endpoint_id: UUID, *, limit: int) -> Sequence[EventDelivery]:
+        rows = await self._session.scalars(
+            sa.select(EventDeliveryRow)
+            .where(EventDeliveryRow.endpoint_id == endpoint_id)
+            .order_by(EventDeliveryRow.created_at.desc())
+            .limit(limit)
+        )
+        return [to_entity(row, EventDelivery) for row in rows]
 
 
 class SqlTenants(SqlRecords[Tenant]):

@@ -10,7 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pywhatsapp.adapters.persistence import models
 from pywhatsapp.adapters.persistence.inbox import SqlInbox, SqlTemplates
-from pywhatsapp.adapters.persistence.repositories import SqlMemberships, SqlRecords, SqlTenants, SqlUsers
+from pywhatsapp.adapters.persistence.repositories import (
+    SqlEventDeliveries,
+    SqlMemberships,
+    SqlRecords,
+    SqlTenants,
+    SqlUsers,
+)
 from pywhatsapp.adapters.persistence.scoping import open_scope
 from pywhatsapp.adapters.realtime.pg_notify import PgNotifyPublisher
 from pywhatsapp.domain.campaigns.campaign import Campaign
@@ -19,6 +25,7 @@ from pywhatsapp.domain.contacts.audience import Audience
 from pywhatsapp.domain.contacts.contact import Contact
 from pywhatsapp.domain.contacts.group import Group
 from pywhatsapp.domain.identity.api_key import ApiKey
+from pywhatsapp.domain.integrations.event_webhook import EventEndpoint
 from pywhatsapp.domain.messaging.conversation import Conversation
 from pywhatsapp.domain.messaging.message import Message
 from pywhatsapp.domain.templates.template import MessageTemplate
@@ -50,6 +57,8 @@ class SqlAlchemyUnitOfWork:
         self.campaigns = SqlRecords(s, models.CampaignRow, Campaign)
         self.webhook_logs = SqlRecords(s, models.WebhookLogRow, WebhookLogEntry)
         self.api_keys = SqlRecords(s, models.ApiKeyRow, ApiKey)
+        self.event_endpoints = SqlRecords(s, models.EventEndpointRow, EventEndpoint)
+        self.event_deliveries = SqlEventDeliveries(s)
         self.inbox = SqlInbox(s)
         self.template_registry = SqlTemplates(s)
         self.events = PgNotifyPublisher(s)

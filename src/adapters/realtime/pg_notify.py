@@ -36,11 +36,45 @@ def encode(event: RealtimeEvent) -> str:
     return payload
 
 
+# Integrations subscribed to this event type get a delivery queued in the same transaction (at least once:
+# it commits with the data or not at all). clock_timestamp() orders deliveries within one transaction.
+QUEUE_DELIVERIES = sa.text(
+    """
+    INSERT INTO event_deliveries
+        (id, tenant_id, endpoint_id, event_type, payload, ordering_key, state, attempts, next_attempt_at,
+         created_at, updated_at)
+    SELECT gen_random_uuid(), endpoint.tenant_id, endpoint.id, CAST(:event_type AS varchar),
+           CAST(:payload AS jsonb), CAST(:ordering_key AS varchar), 'pending', 0,
+           clock_timestamp(), clock_timestamp(), clock_timestamp()
+    FROM event_endpoints AS endpoint
+    WHERE endpoint.tenant_id = CAST(:tenant_id AS uuid) AND endpoint.is_active
+      AND CAST(:event_type AS varchar) = ANY(endpoint.events)
+    """
+)
+
+
+def ordering_key(event: RealtimeEvent) -> str:
+    """Deliveries of one conversation (else contact, else record) go out in order."""
+    for name in ("conversation_id", "contact_id", "id"):
+        if event.data.get(name):
+            return str(event.data[name])
+    return event.type.value
+
+
 class PgNotifyPublisher:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def publish(self, event: RealtimeEvent) -> None:
-        # A Core statement through the connection: it touches no tenant table, so scoping has nothing to do.
+        # Core statements through the connection, naming the event's own tenant: the event is this tenant's.
         connection = await self._session.connection()
         await connection.execute(sa.select(sa.func.pg_notify(tenant_channel(event.tenant_id), encode(event))))
+        await connection.execute(
+            QUEUE_DELIVERIES,
+            {
+                "tenant_id": event.tenant_id,
+                "event_type": event.type.value,
+                "payload": json.dumps(event.as_json_object(), default=str),
+                "ordering_key": ordering_key(event),
+            },
+        )

@@ -20,6 +20,7 @@ from pywhatsapp.domain.contacts.contact import Contact
 from pywhatsapp.domain.contacts.group import Group
 from pywhatsapp.domain.identity.api_key import ApiKey
 from pywhatsapp.domain.identity.user import User
+from pywhatsapp.domain.integrations.event_webhook import EventDelivery, EventEndpoint
 from pywhatsapp.domain.messaging.conversation import Conversation
 from pywhatsapp.domain.messaging.message import Message
 from pywhatsapp.domain.templates.template import MessageTemplate
@@ -78,6 +79,12 @@ class Memberships(Protocol):
     async def list_for_user(self, user_id: UUID) -> Sequence[Membership]: ...
 
 
+class EventDeliveryLog(Protocol):
+    async def recent_for(self, endpoint_id: UUID, *, limit: int) -> Sequence[EventDelivery]:
+        """An endpoint's deliveries, newest first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     # Read-only members, so that an adapter may expose more specific repositories than these ports.
     @property
@@ -106,6 +113,10 @@ class UnitOfWork(Protocol):
     def webhook_logs(self) -> TenantRecords[WebhookLogEntry]: ...
     @property
     def api_keys(self) -> TenantRecords[ApiKey]: ...
+    @property
+    def event_endpoints(self) -> TenantRecords[EventEndpoint]: ...
+    @property
+    def event_deliveries(self) -> EventDeliveryLog: ...
     @property
     def inbox(self) -> Inbox: ...
     @property

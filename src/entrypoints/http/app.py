@@ -34,6 +34,7 @@ from pywhatsapp.entrypoints.http.routes import (
     api_keys,
     auth,
     channels,
+    event_webhooks,
     health,
     inbox,
     messages,
@@ -53,6 +54,7 @@ from pywhatsapp.entrypoints.http.security import (
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SWEEP_INTERVAL_SECONDS = 15 * 60
+DELIVERY_POLL_SECONDS = 0.5
 SESSION_COOKIE = "pywhatsapp_session"
 MAX_BODY_BYTES = 2 * 1024 * 1024
 SESSION_MAX_AGE_SECONDS = 12 * 60 * 60
@@ -121,10 +123,18 @@ def create_app(container: Container) -> Litestar:
         except Exception as error:  # start-up goes on: `pywhatsapp webhooks subscribe` can retry by hand
             logger.warning("could not register the webhook subscription", extra={"error": str(error)})
 
+    async def deliver_event_webhooks() -> None:
+        """Every worker works the event delivery queue (SKIP LOCKED shares it out)."""
+        deliver = container.deliver_events()
+        while True:
+            sent = await deliver.run_once()
+            await asyncio.sleep(0.05 if sent else DELIVERY_POLL_SECONDS)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         container.init_resources()
         sweeper = asyncio.create_task(sweep_expired())
+        deliveries = asyncio.create_task(deliver_event_webhooks())
         subscribing = (
             settings.CALLBACK_URL and settings.FB_APP_ID and settings.FB_APP_SECRET and settings.VERIFY_TOKEN
         )
@@ -133,6 +143,8 @@ def create_app(container: Container) -> Litestar:
             yield
         finally:
             sweeper.cancel()
+            deliveries.cancel()
+            await container.event_sender().close()
             if registration is not None:
                 registration.cancel()
             await container.gateway().close()
@@ -187,6 +199,11 @@ def create_app(container: Container) -> Litestar:
             api_keys.create_api_key,
             api_keys.list_api_keys,
             api_keys.revoke_api_key,
+            event_webhooks.create_event_webhook,
+            event_webhooks.list_event_webhooks,
+            event_webhooks.event_webhook_deliveries,
+            event_webhooks.enable_event_webhook,
+            event_webhooks.remove_event_webhook,
             pages.login_page,
             pages.login_submit,
             pages.logout_page,

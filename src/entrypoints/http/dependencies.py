@@ -43,4 +43,5 @@ DEPENDENCIES = {
     "send_message": from_container("send_message"),
     "upload_media": from_container("upload_media"),
     "manage_api_keys": from_container("manage_api_keys"),
+    "manage_event_endpoints": from_container("manage_event_endpoints"),
 }

@@ -11,6 +11,7 @@ from pywhatsapp.adapters.persistence.models.contacts import (
     GroupRow,
 )
 from pywhatsapp.adapters.persistence.models.identity import MembershipRow, TenantRow, UserRow
+from pywhatsapp.adapters.persistence.models.integrations import EventDeliveryRow, EventEndpointRow
 from pywhatsapp.adapters.persistence.models.messaging import ConversationRow, MessageRow, ReactionRow
 from pywhatsapp.adapters.persistence.models.sessions import LoginAttemptRow, WebSessionRow
 from pywhatsapp.adapters.persistence.models.templates import MessageTemplateRow
@@ -25,6 +26,8 @@ __all__ = [
     "ChannelRow",
     "ContactRow",
     "ConversationRow",
+    "EventDeliveryRow",
+    "EventEndpointRow",
     "GroupParticipantRow",
     "GroupRow",
     "LoginAttemptRow",

@@ -1,0 +1,84 @@
+"""Register, list, re-enable and remove a tenant's event webhook endpoints (admin role)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from pywhatsapp.application.common.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from pywhatsapp.domain.errors import NotFound
+from pywhatsapp.domain.identity.principal import Principal
+from pywhatsapp.domain.integrations.event_webhook import (
+    EventDelivery,
+    EventEndpoint,
+    new_secret,
+    validate_events,
+    validate_url,
+)
+from pywhatsapp.domain.tenancy.membership import Role
+
+
+@dataclass(frozen=True)
+class EndpointDeliveries:
+    endpoint: EventEndpoint
+    deliveries: list[EventDelivery]
+
+
+class ManageEventEndpoints:
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    async def create(
+        self, principal: Principal, *, url: str, events: list[str], description: str | None = None
+    ) -> EventEndpoint:
+        principal.require(Role.ADMIN)
+        endpoint = EventEndpoint(
+            tenant_id=principal.tenant_id,
+            url=validate_url(url),
+            events=validate_events(events),
+            secret=new_secret(),
+            description=description,
+        )
+        async with self._uow_factory(principal.tenant_id) as uow:
+            stored = await uow.event_endpoints.add(endpoint)
+            await uow.commit()
+        return stored
+
+    async def list(self, principal: Principal) -> list[EventEndpoint]:
+        principal.require(Role.ADMIN)
+        async with self._uow_factory(principal.tenant_id) as uow:
+            return list(await uow.event_endpoints.list(limit=200))
+
+    async def enable(self, principal: Principal, endpoint_id: UUID) -> EventEndpoint:
+        principal.require(Role.ADMIN)
+        async with self._uow_factory(principal.tenant_id) as uow:
+            endpoint = await self._get(uow, endpoint_id)
+            endpoint.is_active, endpoint.disabled_reason, endpoint.consecutive_failures = True, None, 0
+            stored = await uow.event_endpoints.update(endpoint)
+            await uow.commit()
+        return stored
+
+    async def deliveries(
+        self, principal: Principal, endpoint_id: UUID, *, limit: int = 100
+    ) -> EndpointDeliveries:
+        principal.require(Role.ADMIN)
+        async with self._uow_factory(principal.tenant_id) as uow:
+            endpoint = await self._get(uow, endpoint_id)
+            recent = await uow.event_deliveries.recent_for(endpoint_id, limit=limit)
+        return EndpointDeliveries(endpoint, list(recent))
+
+    async def remove(self, principal: Principal, endpoint_id: UUID) -> EventEndpoint:
+        principal.require(Role.ADMIN)
+        async with self._uow_factory(principal.tenant_id) as uow:
+            endpoint = await self._get(uow, endpoint_id)
+            endpoint.is_active, endpoint.disabled_reason = False, "removed"
+            stored = await uow.event_endpoints.update(endpoint)
+            await uow.commit()
+        return stored
+
+    @staticmethod
+    async def _get(uow: UnitOfWork, endpoint_id: UUID) -> EventEndpoint:
+        endpoint = await uow.event_endpoints.get(endpoint_id)
+        if endpoint is None:
+            raise NotFound(f"No event webhook endpoint {endpoint_id} in this tenant")
+        return endpoint

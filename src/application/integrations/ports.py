@@ -1,0 +1,54 @@
+"""What event-webhook delivery needs: a durable queue in the database and an HTTP client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from pywhatsapp.domain.integrations.event_webhook import EventDelivery, EventEndpoint
+
+
+@dataclass(frozen=True)
+class Attempt:
+    status_code: int | None
+    latency_ms: int
+    error: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    delivery: EventDelivery
+    endpoint: EventEndpoint
+
+
+class DeliveryQueue(Protocol):
+    async def claim(self, limit: int) -> list[DueDelivery]:
+        """Due deliveries (each the oldest pending one of its endpoint and conversation), locked so that no
+        other worker takes them until `finish`."""
+        ...
+
+    async def delivered(self, delivery_id: UUID, attempt: Attempt, at: datetime) -> None: ...
+
+    async def failed(
+        self, delivery_id: UUID, attempt: Attempt, retry_at: datetime | None, at: datetime
+    ) -> None:
+        """A failed attempt; `retry_at` None gives the delivery up."""
+        ...
+
+    async def finish(self) -> None:
+        """Commit what this round recorded and release the locks."""
+        ...
+
+
+class EventSender(Protocol):
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Attempt: ...
+
+
+class DeliveryQueueFactory(Protocol):
+    def __call__(self) -> DeliveryQueue: ...
