@@ -225,3 +225,54 @@ async def test_an_endpoint_that_keeps_failing_is_disabled_and_can_be_re_enabled(
     enabled = await client.post(f"/api/v1/event-webhooks/{endpoint_id}/enable", headers=headers)
     assert enabled.status_code == 200 and enabled.json()["data"]["is_active"] is True
     assert enabled.json()["data"]["consecutive_failures"] == 0
+
+
+def test_the_worker_command_delivers_the_queue_without_a_web_server(
+    empty_database: str, receiver: Receiver, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from pywhatsapp.domain.identity.principal import Principal
+    from pywhatsapp.domain.realtime.event import EventType, RealtimeEvent
+    from pywhatsapp.domain.tenancy.membership import Role
+    from pywhatsapp.entrypoints.cli.main import cli
+    from pywhatsapp.entrypoints.container import build_container
+    from tests.integration.conftest import make_settings
+
+    monkeypatch.chdir(tmp_path)
+    env = {
+        "DATABASE_URL": empty_database,
+        "PASSWORD_HASH_ROUNDS": "4",
+        "WHATSAPP_TOKEN": "x",
+        # The same secrets key as the container below: endpoint secrets are stored encrypted.
+        "SESSION_SECRET_KEY": make_settings(empty_database).SESSION_SECRET_KEY,
+    }
+    assert CliRunner().invoke(cli, ["setup"], env=env, catch_exceptions=False).exit_code == 0
+
+    async def queue_an_event() -> None:
+        container = build_container(make_settings(empty_database, WHATSAPP_TOKEN="x"))
+        container.init_resources()
+        settings = container.settings()
+        tenant_id = settings.DEFAULT_TENANT_ID
+        owner = Principal(
+            user_id=tenant_id,
+            username="ops",
+            tenant_id=tenant_id,
+            tenant_slug="default",
+            tenant_name="Default",
+            role=Role.OWNER,
+        )
+        await container.manage_event_endpoints().create(
+            owner, url=f"{receiver.url}/hook", events=["reaction"]
+        )
+        async with container.uow_factory()(tenant_id) as uow:
+            await uow.events.publish(RealtimeEvent(EventType.REACTION, tenant_id, {"id": "from-the-worker"}))
+            await uow.commit()
+        await container.engine().dispose()
+        container.shutdown_resources()
+
+    asyncio.run(queue_an_event())
+    result = CliRunner().invoke(cli, ["worker", "--once"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Attempted 1 event deliveries" in result.output
+    assert [body["data"]["id"] for body, _, _ in receiver.received] == ["from-the-worker"]

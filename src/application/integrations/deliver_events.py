@@ -12,6 +12,7 @@ from pywhatsapp.domain.integrations.event_webhook import SIGNATURE_HEADER, next_
 
 logger = logging.getLogger(__name__)
 BATCH = 50
+FAILED_ROUND_PAUSE = 5.0
 
 
 class DeliverEvents:
@@ -35,7 +36,8 @@ class DeliverEvents:
                     await queue.failed(item.delivery.id, attempt, retry_at, now)
             await queue.finish()
         except Exception:
-            logger.warning("event delivery round failed; it will be retried", exc_info=True)
+            logger.warning("event delivery round failed; retrying in a few seconds", exc_info=True)
+            await asyncio.sleep(FAILED_ROUND_PAUSE)
             return 0
         return len(due)
 

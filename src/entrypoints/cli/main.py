@@ -13,6 +13,7 @@ from pywhatsapp.entrypoints.cli.simulator import simulator
 from pywhatsapp.entrypoints.cli.tenants import tenant
 from pywhatsapp.entrypoints.cli.users import create_admin
 from pywhatsapp.entrypoints.cli.webhooks import webhooks
+from pywhatsapp.entrypoints.cli.worker import worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,5 +36,5 @@ def _close(ctx: click.Context, /, *_: object, **__: object) -> None:
         cli_context.close()
 
 
-for command in (setup, reset, serve, create_admin, db, tenant, channel, webhooks, simulator):
+for command in (setup, reset, serve, create_admin, db, tenant, channel, webhooks, simulator, worker):
     cli.add_command(command)
