@@ -33,7 +33,11 @@ async def test_without_a_database_the_app_is_alive_but_not_ready(server_without_
         assert (await client.get("/healthz")).status_code == 200
         ready = await client.get("/readyz")
         assert ready.status_code == 503
-        assert ready.json() == {"data": None, "message": "The database is unreachable", "status": "error"}
+        assert ready.json() == {
+            "data": None,
+            "message": "The database is unavailable; try again shortly",
+            "status": "error",
+        }
         login = await client.post("/api/v1/auth/login", json={"username": "admin", "password": "admin@123"})
         assert login.status_code == 503
         assert login.json()["status"] == "error" and "try again" in login.json()["message"]
