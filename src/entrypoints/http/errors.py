@@ -133,6 +133,30 @@ def database_error(request: Request[Any, Any, Any], error: Exception) -> Respons
     )
 
 
+UNSTORABLE = (
+    "DataError",
+    "CharacterNotInRepertoireError",
+    "UntranslatableCharacterError",
+    "StringDataRightTruncationError",
+    "NumericValueOutOfRangeError",
+    "InvalidTextRepresentationError",
+    "DatetimeFieldOverflowError",
+)
+
+
+def _is_unstorable_value(error: BaseException) -> bool:
+    """PostgreSQL refused a value itself (NUL characters, overlong text, out-of-range numbers): the
+    client's input, however deep in the driver's exception chain the reason sits."""
+    seen: BaseException | None = error
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, DataError) or any(kind.__name__ in UNSTORABLE for kind in type(seen).__mro__):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return False
+
+
 def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     if isinstance(error, (RecursionError, UnicodeDecodeError)):
         # The body decoder gives up on absurd nesting or bytes that are not UTF-8.
@@ -147,9 +171,7 @@ def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Respo
             "The server cannot read its stored channel secrets (encryption key changed); the operator "
             "must restore ENCRYPTION_KEY",
         )
-    if isinstance(error, DataError) or (
-        isinstance(error, DBAPIError) and "DataError" in {kind.__name__ for kind in type(error.orig).__mro__}
-    ):
+    if _is_unstorable_value(error):
         return _json(
             HTTP_400_BAD_REQUEST,
             "The request holds a value that cannot be stored (bad characters or too long)",
