@@ -11,12 +11,14 @@ from typing import Any
 
 from litestar import Litestar, Response
 from litestar.channels import ChannelsPlugin
+from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session import SessionMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionConfig
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -29,6 +31,7 @@ from pywhatsapp.adapters.persistence.models import WebSessionRow
 from pywhatsapp.adapters.realtime.listener import notify_backend
 from pywhatsapp.entrypoints.container import Container
 from pywhatsapp.entrypoints.http.dependencies import DEPENDENCIES
+from pywhatsapp.entrypoints.http.envelope import ErrorEnvelope
 from pywhatsapp.entrypoints.http.errors import EXCEPTION_HANDLERS
 from pywhatsapp.entrypoints.http.routes import (
     api_keys,
@@ -78,6 +81,31 @@ PAGE_CSP = "; ".join(
         "form-action 'self'",
     ]
 )
+
+
+ERROR_RESPONSES = {
+    status: ResponseSpec(data_container=ErrorEnvelope, description=description, generate_examples=False)
+    for status, description in (
+        (400, "Malformed request (not JSON, bad characters)"),
+        (401, "No valid credential"),
+        (403, "Not allowed for this user, role or tenant"),
+        (404, "Not found in this tenant"),
+        (409, "Conflicts with what is stored or with WhatsApp's rules"),
+        (413, "Body too large"),
+        (422, "Invalid values"),
+        (429, "Throttled; see Retry-After"),
+        (503, "Database (or Meta) unavailable; try again"),
+    )
+}
+
+
+def _document_error_envelope(config: AppConfig) -> AppConfig:
+    """Every error answer is the envelope: say so in the OpenAPI document too (Litestar would describe
+    its own `{"status_code", "detail"}` shape for validation errors)."""
+    for handler in config.route_handlers:
+        if isinstance(handler, HTTPRouteHandler) and handler.include_in_schema:
+            handler.responses = {**ERROR_RESPONSES, **(handler.responses or {})}
+    return config
 
 
 def _secure_headers(response: Response[Any]) -> Response[Any]:
@@ -248,6 +276,7 @@ def create_app(container: Container) -> Litestar:
         ),
         state=State({"container": container, "session_backend": session_backend}),
         lifespan=[lifespan],
+        on_app_init=[_document_error_envelope],
         after_request=_secure_headers,
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,
