@@ -22,7 +22,8 @@ from pywhatsapp.entrypoints.http.security import requires
 class ApiKeyCreate(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     role: Role = Role.AGENT
-    expires_at: datetime | None = None
+    expires_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
+    """With a time zone (e.g. 2027-01-01T00:00:00Z)."""
 
 
 class ApiKeyRead(msgspec.Struct):

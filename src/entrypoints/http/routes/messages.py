@@ -132,17 +132,19 @@ class MediaUploaded(msgspec.Struct):
     request_max_body_size=MAX_MEDIA_BYTES + 1024 * 1024,
 )
 async def upload_media(
-    data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
     principal: NamedDependency[Principal],
     upload_media: NamedDependency[UploadMedia],
     kind: Annotated[str | None, QueryParameter(pattern="^(image|video|audio|document|sticker)$")] = None,
 ) -> Envelope[MediaUploaded]:
-    content = await data.read()
+    upload = data.get("data")
+    if not isinstance(upload, UploadFile):
+        raise InvalidInput("Send the file as the multipart form field 'data'")
     uploaded = await upload_media.execute(
         principal,
-        data=content,
-        mime_type=data.content_type or "",
-        filename=data.filename or "file",
+        data=await upload.read(),
+        mime_type=upload.content_type or "",
+        filename=upload.filename or "file",
         kind=kind,
     )
     return ok(

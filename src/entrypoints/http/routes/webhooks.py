@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, Response, get, post
+from litestar import MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_403_FORBIDDEN
@@ -20,9 +20,10 @@ SIGNATURE_HEADER = "x-hub-signature-256"
 @get(
     "/webhooks",
     tags=["webhooks"],
-    summary="Meta's webhook verification challenge",
+    summary="Meta's webhook verification challenge (echoes hub.challenge as text)",
     exclude_from_auth=True,
     security=[{}],
+    media_type=MediaType.TEXT,
 )
 async def verify_subscription(
     channel_directory: NamedDependency[ChannelDirectory],
@@ -30,18 +31,20 @@ async def verify_subscription(
     mode: Annotated[str | None, QueryParameter(query="hub.mode", max_length=50)] = None,
     token: Annotated[str | None, QueryParameter(query="hub.verify_token", max_length=500)] = None,
     challenge: Annotated[str | None, QueryParameter(query="hub.challenge", max_length=500)] = None,
-) -> Response[Any]:
+) -> Response[str]:
     tokens = await channel_directory.verify_tokens()
     if settings.VERIFY_TOKEN:
         tokens.add(settings.VERIFY_TOKEN)
     if mode == "subscribe" and token and token in tokens and challenge is not None:
         return Response(challenge, media_type="text/plain", status_code=HTTP_200_OK)
-    return Response(
-        error_body(
-            "Verification failed: hub.mode must be 'subscribe' and hub.verify_token a channel's verify token"
-        ),
-        status_code=HTTP_403_FORBIDDEN,
+    message = (
+        "Verification failed: hub.mode must be 'subscribe' and hub.verify_token a channel's verify token"
     )
+    # The error envelope, as JSON, on the same route.
+    refusal: Response[Any] = Response(
+        error_body(message), status_code=HTTP_403_FORBIDDEN, media_type=MediaType.JSON
+    )
+    return refusal
 
 
 @post(
