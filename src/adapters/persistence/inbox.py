@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pywhatsapp.adapters.persistence.mapping import copy_onto, to_entity
+from pywhatsapp.adapters.persistence.mapping import column_values, copy_onto, to_entity
 from pywhatsapp.adapters.persistence.models import (
     ContactRow,
     ConversationRow,
@@ -32,11 +32,6 @@ from pywhatsapp.domain.templates.template import MessageTemplate
 STAMPED = {TRUSTED_WRITE: True}
 # An upsert returns the stored row; objects already in the session are refreshed from it.
 UPSERT = {TRUSTED_WRITE: True, "populate_existing": True}
-
-
-def _columns(entity: Any, row_type: type[Any]) -> dict[str, Any]:
-    names = set(row_type.__table__.columns.keys())
-    return {name: value for name, value in vars(entity).items() if name in names}
 
 
 class SqlInbox:
@@ -95,7 +90,7 @@ class SqlInbox:
         return None if row is None else to_entity(row, Message)
 
     async def add_message(self, message: Message) -> bool:
-        (row,) = stamped_rows(self._session.sync_session, [_columns(message, MessageRow)])
+        (row,) = stamped_rows(self._session.sync_session, [column_values(message, MessageRow)])
         statement = (
             insert(MessageRow)
             .values(row)
@@ -182,7 +177,7 @@ class SqlInbox:
         target = await self._session.scalar(
             sa.select(MessageRow.id).where(MessageRow.wamid == reaction.target_wamid)
         )
-        values = _columns(reaction, ReactionRow) | {"message_id": target}
+        values = column_values(reaction, ReactionRow) | {"message_id": target}
         (row,) = stamped_rows(self._session.sync_session, [values])
         statement = insert(ReactionRow).values(row)
         upsert = statement.on_conflict_do_update(
@@ -272,7 +267,7 @@ class SqlTemplates:
             sa.select(MessageTemplateRow).where(MessageTemplateRow.id == template.id)
         )
         if row is None:
-            row = MessageTemplateRow(**_columns(template, MessageTemplateRow))
+            row = MessageTemplateRow(**column_values(template, MessageTemplateRow))
             self._session.add(row)
         else:
             copy_onto(row, template)

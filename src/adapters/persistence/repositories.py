@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pywhatsapp.adapters.persistence.base import Record
-from pywhatsapp.adapters.persistence.mapping import copy_onto, to_entity, to_row
+from pywhatsapp.adapters.persistence.mapping import column_values, copy_onto, to_entity, to_row
 from pywhatsapp.adapters.persistence.models import EventDeliveryRow, MembershipRow, TenantRow, UserRow
 from pywhatsapp.adapters.persistence.scoping import TRUSTED_WRITE, stamped_rows
 from pywhatsapp.domain.identity.user import User
@@ -20,11 +20,6 @@ from pywhatsapp.domain.tenancy.membership import Membership
 from pywhatsapp.domain.tenancy.tenant import Tenant
 
 E = TypeVar("E")
-
-
-def _values(record: Any, row_type: Any) -> dict[str, Any]:
-    names = set(row_type.__table__.columns.keys())
-    return {name: value for name, value in vars(record).items() if name in names and name != "tenant_id"}
 
 
 class SqlRecords(Generic[E]):
@@ -43,7 +38,7 @@ class SqlRecords(Generic[E]):
 
     async def append(self, record: E) -> None:
         """Add without reading the row back: one INSERT, for write-heavy paths (the webhook log)."""
-        (values,) = stamped_rows(self._session.sync_session, [_values(record, self._row_type)])
+        (values,) = stamped_rows(self._session.sync_session, [column_values(record, self._row_type)])
         await self._session.execute(
             sa.insert(self._row_type).values(values), execution_options={TRUSTED_WRITE: True}
         )

@@ -37,6 +37,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -140,30 +141,26 @@ def _graph_call(request: AnyRequest, version: str, settings: SimulatorSettings) 
     _authorize(request, settings)
 
 
-async def _graph_body(request: AnyRequest) -> dict[str, Any]:
+async def _json_object(request: AnyRequest, refuse: Callable[[str], Exception]) -> dict[str, Any]:
+    """The body as a JSON object ({} when empty); anything else is refused with `refuse(reason)`."""
     raw = await request.body()
     if not raw.strip():
         return {}
     try:
         data = json.loads(raw)
     except ValueError:
-        raise invalid_parameter("The request body is not valid JSON.") from None
+        raise refuse("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
-        raise invalid_parameter("The request body must be a JSON object.")
+        raise refuse("The request body must be a JSON object.")
     return data
+
+
+async def _graph_body(request: AnyRequest) -> dict[str, Any]:
+    return await _json_object(request, invalid_parameter)
 
 
 async def _control_body(request: AnyRequest) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise ClientException("the body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise ClientException("the body must be a JSON object")
-    return data
+    return await _json_object(request, ClientException)
 
 
 def _public_base(request: AnyRequest, settings: SimulatorSettings) -> str:
