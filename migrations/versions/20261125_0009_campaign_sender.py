@@ -7,6 +7,9 @@ Create Date: 2026-11-25 21:00:00.000000+00:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
@@ -14,8 +17,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.add_column(
+        "campaigns", sa.Column("duplicates_skipped", sa.Integer(), server_default="0", nullable=False)
+    )
+    op.add_column("campaigns", sa.Column("paused_reason", sa.String(length=500), nullable=True))
+    op.create_index(
+        "ix_campaign_recipients_recently_changed", "campaign_recipients", ["updated_at"], unique=False
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_campaign_recipients_recently_changed", table_name="campaign_recipients")
+    op.drop_column("campaigns", "paused_reason")
+    op.drop_column("campaigns", "duplicates_skipped")

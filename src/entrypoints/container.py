@@ -18,17 +18,37 @@ from pywhatsapp.adapters.auth.passwords import BcryptPasswordHasher
 from pywhatsapp.adapters.auth.tokens import JwtAccessTokens
 from pywhatsapp.adapters.embedded_postgres.server import EmbeddedPostgres
 from pywhatsapp.adapters.integrations.http_sender import HttpEventSender
+from pywhatsapp.adapters.media.object_storage import ObjectMediaStorage
+from pywhatsapp.adapters.media.thumbnails import PillowThumbnails
 from pywhatsapp.adapters.persistence.api_key_directory import SqlApiKeyDirectory
+from pywhatsapp.adapters.persistence.campaigns import SqlCampaignQueue
 from pywhatsapp.adapters.persistence.channel_directory import SqlChannelDirectory
 from pywhatsapp.adapters.persistence.database import create_engine, create_session_factory
 from pywhatsapp.adapters.persistence.delivery_queue import SqlDeliveryQueue
 from pywhatsapp.adapters.persistence.encryption import configure_secret_key
 from pywhatsapp.adapters.persistence.inbox_reader import SqlInboxReader
+from pywhatsapp.adapters.persistence.media_files import SqlMediaClaims
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from pywhatsapp.adapters.whatsapp.groups import PywaGroupGateway
 from pywhatsapp.adapters.whatsapp.pywa_gateway import PywaGateway
+from pywhatsapp.adapters.whatsapp.templates import PywaTemplates
+from pywhatsapp.application.campaigns.manage_campaigns import ManageCampaigns
+from pywhatsapp.application.campaigns.publish_progress import PublishCampaignProgress
+from pywhatsapp.application.campaigns.send_campaigns import CampaignSender, SenderSettings
 from pywhatsapp.application.channels.configure_channel import ConfigureChannel
 from pywhatsapp.application.channels.register_webhook import RegisterWebhook
 from pywhatsapp.application.common.list_records import ListRecords
+from pywhatsapp.application.contacts.export_contacts import ExportContacts
+from pywhatsapp.application.contacts.import_contacts import (
+    ContactImportJobs,
+    ContactImportScheduler,
+    RunContactImport,
+    StartContactImport,
+)
+from pywhatsapp.application.contacts.manage_audiences import ManageAudiences
+from pywhatsapp.application.contacts.manage_contacts import ManageContacts
+from pywhatsapp.application.groups.group_membership import GroupMembership
+from pywhatsapp.application.groups.manage_groups import ManageGroups
 from pywhatsapp.application.identity.api_keys import ManageApiKeys
 from pywhatsapp.application.identity.authenticate import Authenticate
 from pywhatsapp.application.identity.create_user import CreateUser
@@ -37,14 +57,20 @@ from pywhatsapp.application.inbox.mark_conversation_read import GatewayReadRecei
 from pywhatsapp.application.installation.set_up_installation import SetUpInstallation
 from pywhatsapp.application.integrations.deliver_events import DeliverEvents
 from pywhatsapp.application.integrations.manage_endpoints import ManageEventEndpoints
+from pywhatsapp.application.media.fetch_inbound_media import FetchInboundMedia
+from pywhatsapp.application.media.read_message_media import ReadMessageMedia
 from pywhatsapp.application.messaging.send_message import SendMessage
 from pywhatsapp.application.messaging.upload_media import UploadMedia
+from pywhatsapp.application.templates.manage_templates import ManageTemplates
+from pywhatsapp.application.templates.migrate_templates import MigrateTemplates
+from pywhatsapp.application.templates.sync_templates import SyncTemplates
 from pywhatsapp.application.tenancy.create_tenant import CreateTenant
 from pywhatsapp.application.tenancy.list_tenants import ListTenants
 from pywhatsapp.application.webhooks.apply_update import UpdateApplier
 from pywhatsapp.application.webhooks.ingest_webhook import IngestWebhook
 from pywhatsapp.application.webhooks.replay_webhook import ReplayWebhook
 from pywhatsapp.domain.identity.login_throttle import LoginThrottlePolicy
+from pywhatsapp.domain.media.inbound import RetryPolicy
 from pywhatsapp.domain.messaging.opt_out import OptOutKeywords
 from pywhatsapp.entrypoints.settings import Settings
 
@@ -116,6 +142,13 @@ class Container(containers.DeclarativeContainer):
     read_receipts = providers.Singleton(GatewayReadReceipts, uow_factory, gateway)
     mark_conversation_read = providers.Factory(MarkConversationRead, inbox_reader, read_receipts)
     send_message = providers.Factory(SendMessage, uow_factory, gateway)
+    group_gateway = providers.Singleton(PywaGroupGateway, gateway)
+    manage_groups = providers.Factory(ManageGroups, uow_factory, group_gateway)
+    group_membership = providers.Factory(GroupMembership, uow_factory, group_gateway)
+    meta_templates = providers.Singleton(PywaTemplates, gateway)
+    manage_templates = providers.Factory(ManageTemplates, uow_factory, meta_templates)
+    sync_templates = providers.Factory(SyncTemplates, uow_factory, meta_templates)
+    migrate_templates = providers.Factory(MigrateTemplates, uow_factory, meta_templates, sync_templates)
     register_webhook = providers.Factory(RegisterWebhook, uow_factory, gateway)
     upload_media = providers.Factory(UploadMedia, uow_factory, gateway)
     manage_event_endpoints = providers.Factory(ManageEventEndpoints, uow_factory)
@@ -126,11 +159,57 @@ class Container(containers.DeclarativeContainer):
         event_sender,
     )
 
+    # Inbound media: downloaded after the webhook is answered, kept in MEDIA_STORAGE_URL.
+    media_storage = providers.Singleton(
+        ObjectMediaStorage, settings.provided.media_storage_url, settings.provided.media_storage_options
+    )
+    media_retry_policy = providers.Singleton(
+        RetryPolicy,
+        max_attempts=settings.provided.MEDIA_DOWNLOAD_ATTEMPTS,
+        first_delay=providers.Factory(timedelta, seconds=settings.provided.MEDIA_RETRY_SECONDS),
+    )
+    fetch_inbound_media = providers.Singleton(
+        FetchInboundMedia,
+        uow_factory,
+        providers.Callable(lambda factory: lambda: SqlMediaClaims(factory), session_factory),
+        gateway,
+        media_storage,
+        media_retry_policy,
+    )
+    read_message_media = providers.Factory(
+        ReadMessageMedia, uow_factory, media_storage, providers.Singleton(PillowThumbnails)
+    )
+
+    # Campaigns: managed through the API, sent by a CampaignSender in every worker (one driver per channel).
+    manage_campaigns = providers.Factory(
+        ManageCampaigns, uow_factory, settings.provided.DEFAULT_PHONE_REGION
+    )
+    campaign_queue = providers.Singleton(SqlCampaignQueue, session_factory)
+    campaign_sender = providers.Singleton(
+        CampaignSender,
+        campaign_queue,
+        gateway,
+        providers.Factory(SenderSettings, reconcile_seconds=settings.provided.CAMPAIGN_RECONCILE_SECONDS),
+    )
+    campaign_progress = providers.Singleton(PublishCampaignProgress, campaign_queue, uow_factory)
+
+    # Contacts, their CSV imports (run in the background, resumed after a stop) and audiences.
+    manage_contacts = providers.Factory(ManageContacts, uow_factory, settings.provided.DEFAULT_PHONE_REGION)
+    manage_audiences = providers.Factory(ManageAudiences, uow_factory)
+    start_contact_import = providers.Factory(
+        StartContactImport, uow_factory, settings.provided.DEFAULT_PHONE_REGION
+    )
+    contact_import_jobs = providers.Factory(ContactImportJobs, uow_factory)
+    run_contact_import = providers.Factory(
+        RunContactImport, uow_factory, settings.provided.CONTACT_IMPORT_BATCH_SIZE
+    )
+    contact_import_scheduler = providers.Singleton(ContactImportScheduler, uow_factory, run_contact_import)
+    export_contacts = providers.Factory(ExportContacts, uow_factory)
+
     list_conversations = providers.Factory(ListRecords, uow_factory, lambda uow: uow.conversations)
     list_contacts = providers.Factory(ListRecords, uow_factory, lambda uow: uow.contacts)
     list_groups = providers.Factory(ListRecords, uow_factory, lambda uow: uow.groups)
     list_audiences = providers.Factory(ListRecords, uow_factory, lambda uow: uow.audiences)
-    list_templates = providers.Factory(ListRecords, uow_factory, lambda uow: uow.templates)
     list_campaigns = providers.Factory(ListRecords, uow_factory, lambda uow: uow.campaigns)
     list_channels = providers.Factory(ListRecords, uow_factory, lambda uow: uow.channels)
 

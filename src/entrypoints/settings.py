@@ -13,6 +13,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 import msgspec
+import phonenumbers
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -22,6 +23,7 @@ DEFAULT_JWT_SECRET = "your-jwt-secret-key"
 DEFAULT_ADMIN_PASSWORD = "admin@123"
 DEFAULT_TENANT_ID = UUID("bc531d42-ac91-41df-817e-26c339af6b3a")
 MAX_TOKEN_LIFETIME_MINUTES = 525_600
+MEDIA_STORAGE_SCHEMES = frozenset({"file", "s3", "s3a", "gs", "az", "azure", "abfs", "memory"})
 
 
 class SettingsError(ValueError):
@@ -64,6 +66,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     PASSWORD_HASH_ROUNDS: int = 12
     # Tenancy
     DEFAULT_TENANT_ID: UUID = DEFAULT_TENANT_ID
+    # Inbound media: where downloaded files go (default: PYWHATSAPP_DATA_DIR/media) and how downloads retry
+    MEDIA_STORAGE_URL: str | None = None
+    MEDIA_S3_ENDPOINT: str | None = None
+    MEDIA_S3_REGION: str | None = None
+    MEDIA_S3_ACCESS_KEY_ID: str | None = None
+    MEDIA_S3_SECRET_ACCESS_KEY: str | None = None
+    MEDIA_DOWNLOAD_ATTEMPTS: int = 12
+    MEDIA_RETRY_SECONDS: float = 10.0
+    # Campaigns: whether `serve` runs the sender too (else only `pywhatsapp worker` does), and how long a
+    # send whose answer was lost waits for its status webhook before it is tried again
+    CAMPAIGN_SENDER_IN_SERVE: bool = True
+    CAMPAIGN_RECONCILE_SECONDS: float = 120.0
+    # Contacts: the region of numbers written without a country code (ISO 3166 code, e.g. US, GB, DE, IN),
+    # and how many CSV rows an import stores per transaction
+    DEFAULT_PHONE_REGION: str = "US"
+    CONTACT_IMPORT_BATCH_SIZE: int = 500
     # Running
     APP_ENV: Literal["development", "production"] = "development"
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -104,6 +122,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return Path(self.PYWHATSAPP_DATA_DIR)
 
     @property
+    def media_storage_url(self) -> str:
+        """MEDIA_STORAGE_URL, or a local directory under the data dir (a bare path means a directory)."""
+        url = self.MEDIA_STORAGE_URL or str(self.data_dir / "media")
+        if "://" not in url:
+            return "file://" + str(Path(url).resolve())
+        return url
+
+    @property
+    def media_storage_options(self) -> dict[str, str]:
+        """Settings for S3-compatible storage (MinIO, R2, ...), in obstore's names."""
+        options = {
+            "endpoint": self.MEDIA_S3_ENDPOINT,
+            "region": self.MEDIA_S3_REGION,
+            "access_key_id": self.MEDIA_S3_ACCESS_KEY_ID,
+            "secret_access_key": self.MEDIA_S3_SECRET_ACCESS_KEY,
+        }
+        return {key: value for key, value in options.items() if value}
+
+    @property
     def log_dir(self) -> Path:
         if self.PYWHATSAPP_LOG_DIR:
             return Path(self.PYWHATSAPP_LOG_DIR)
@@ -116,7 +153,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return hashlib.sha256(b"pywhatsapp-secrets:" + source.encode()).hexdigest()
 
 
-_TYPE_WORDS = {"int": "a whole number", "bool": "true or false", "str": "text", "uuid": "a UUID"}
+_TYPE_WORDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "str": "text",
+    "uuid": "a UUID",
+}
 
 
 def _explain(error: msgspec.ValidationError, raw: dict[str, Any]) -> str:
@@ -185,10 +228,27 @@ def _check(settings: Settings) -> None:
         raise SettingsError("PASSWORD_HASH_ROUNDS: must be between 4 and 16 (bcrypt cost; 12 is the default)")
     if settings.MESSAGE_BUFFER < 0:
         raise SettingsError("MESSAGE_BUFFER: must not be negative")
+    if settings.DEFAULT_PHONE_REGION.strip().upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise SettingsError(
+            "DEFAULT_PHONE_REGION: must be a two-letter region code such as US, GB, DE or IN "
+            f"(got {settings.DEFAULT_PHONE_REGION!r})"
+        )
+    if not 1 <= settings.CONTACT_IMPORT_BATCH_SIZE <= 10_000:
+        raise SettingsError("CONTACT_IMPORT_BATCH_SIZE: must be between 1 and 10000")
     if not settings.GRAPH_API_URL.startswith(("http://", "https://")):
         raise SettingsError(
             f"GRAPH_API_URL: must start with http:// or https:// (got {settings.GRAPH_API_URL!r})"
         )
+    scheme = settings.media_storage_url.split("://", 1)[0].lower()
+    if scheme not in MEDIA_STORAGE_SCHEMES:
+        raise SettingsError(
+            "MEDIA_STORAGE_URL: must be a directory or a file://, s3://, gs://, az:// or memory:// URL "
+            f"(got {settings.MEDIA_STORAGE_URL!r})"
+        )
+    if settings.MEDIA_DOWNLOAD_ATTEMPTS < 1:
+        raise SettingsError("MEDIA_DOWNLOAD_ATTEMPTS: must be at least 1")
+    if not 0 < settings.MEDIA_RETRY_SECONDS <= 86_400:
+        raise SettingsError("MEDIA_RETRY_SECONDS: must be more than 0 and at most 86400 (a day)")
     if settings.is_production:
         for name, default in (
             ("SESSION_SECRET_KEY", DEFAULT_SESSION_SECRET),

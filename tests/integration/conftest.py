@@ -66,6 +66,8 @@ def make_settings(database_url: str, **overrides: str) -> Settings:
         "JWT_SECRET_KEY": "integration-test-jwt-secret-0123456789",
         "SESSION_SECRET_KEY": "integration-test-session-secret-0123456789",
         "LOG_LEVEL": "WARNING",
+        # Tests never reach Meta: a closed local port unless a test points the app at its simulator.
+        "GRAPH_API_URL": "http://127.0.0.1:9",
         **overrides,
     }
     return load_settings(env, env_file=None)

@@ -40,20 +40,32 @@ def _tables(url: str) -> set[str]:
     return set(asyncio.run(_inspect(url, lambda sync: inspect(sync).get_table_names()))) - {"alembic_version"}
 
 
+def _schema(url: str) -> set[str]:
+    """The product's tables and columns (`table`, `table.column`): some revisions only add columns."""
+
+    def read(sync: Any) -> set[str]:
+        inspector = inspect(sync)
+        names = set(inspector.get_table_names()) - {"alembic_version"}
+        return names | {f"{t}.{c['name']}" for t in names for c in inspector.get_columns(t)}
+
+    found: set[str] = asyncio.run(_inspect(url, read))
+    return found
+
+
 def test_there_is_more_than_one_revision_to_climb() -> None:
     assert len(_revisions()) >= 2
 
 
 def test_stairway_every_revision_upgrades_downgrades_and_upgrades_again(empty_database: str) -> None:
-    seen: list[set[str]] = [_tables(empty_database)]
+    seen: list[set[str]] = [_schema(empty_database)]
     for revision in _revisions():
         migrations.upgrade(empty_database, revision)
-        after_upgrade = _tables(empty_database)
-        assert after_upgrade > seen[-1], f"{revision} created no table"
+        after_upgrade = _schema(empty_database)
+        assert after_upgrade > seen[-1], f"{revision} added no table or column"
         migrations.downgrade(empty_database, "-1")
-        assert _tables(empty_database) == seen[-1], f"downgrade of {revision} left something behind"
+        assert _schema(empty_database) == seen[-1], f"downgrade of {revision} left something behind"
         migrations.upgrade(empty_database, revision)
-        assert _tables(empty_database) == after_upgrade
+        assert _schema(empty_database) == after_upgrade
         seen.append(after_upgrade)
     assert asyncio.run(migrations.current_revision(empty_database)) == migrations.head_revision()
     migrations.downgrade(empty_database, "base")

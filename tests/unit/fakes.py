@@ -34,6 +34,7 @@ from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 from uuid import UUID
 
+from pywhatsapp.application.campaigns.ports import AudienceSpec
 from pywhatsapp.application.common.unit_of_work import (
     Memberships,
     TenantRecords,
@@ -43,16 +44,25 @@ from pywhatsapp.application.common.unit_of_work import (
     Users,
 )
 from pywhatsapp.application.identity.ports import LoginAttempts, PasswordHasher
-from pywhatsapp.application.messaging.ports import ChannelDirectory, EventPublisher, Inbox, Templates
-from pywhatsapp.domain.campaigns.campaign import Campaign
+from pywhatsapp.application.messaging.ports import ChannelDirectory, EventPublisher, Inbox
+from pywhatsapp.application.templates.ports import TemplateFilter, TemplateRegistry
+from pywhatsapp.domain.campaigns.campaign import (
+    Campaign,
+    CampaignCounts,
+    CampaignRecipient,
+    RecipientState,
+    recipient_can_move,
+    recipient_id_from_callback,
+)
 from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.clock import utc_now
 from pywhatsapp.domain.contacts.audience import Audience
 from pywhatsapp.domain.contacts.contact import Contact
-from pywhatsapp.domain.contacts.group import Group
+from pywhatsapp.domain.contacts.group import Group, GroupParticipant
 from pywhatsapp.domain.identity.api_key import ApiKey
 from pywhatsapp.domain.identity.user import User
 from pywhatsapp.domain.integrations.event_webhook import EventDelivery
+from pywhatsapp.domain.media.inbound import InboundMedia, MediaReference, MediaState
 from pywhatsapp.domain.messaging.conversation import Conversation
 from pywhatsapp.domain.messaging.message import Direction, Message, MessageStatus, status_can_advance
 from pywhatsapp.domain.messaging.reaction import Reaction
@@ -61,6 +71,12 @@ from pywhatsapp.domain.templates.template import MessageTemplate
 from pywhatsapp.domain.tenancy.membership import Membership
 from pywhatsapp.domain.tenancy.tenant import Tenant
 from pywhatsapp.domain.webhooks.webhook_log import WebhookLogEntry
+from tests.unit.contact_fakes import (
+    FakeAudienceMembers,
+    FakeContactBook,
+    FakeContactImports,
+    contact_ports,
+)
 
 RECORD_KINDS: tuple[str, ...] = (
     "channels",
@@ -76,18 +92,20 @@ RECORD_KINDS: tuple[str, ...] = (
     "event_endpoints",
     "event_deliveries",
 )
-STORED_KINDS: tuple[str, ...] = (*RECORD_KINDS, "reactions")
+STORED_KINDS: tuple[str, ...] = (*RECORD_KINDS, "reactions", "media_files", "campaign_recipients")
 """Every kind of tenant-owned record the fake database holds (reactions only through the inbox)."""
 
 UNIQUE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "channels": (("phone_number_id",),),  # across tenants: it is how a webhook finds its tenant
     "contacts": (("tenant_id", "wa_id"),),
-    "groups": (("tenant_id", "group_id"),),
+    "groups": (("tenant_id", "group_id"), ("tenant_id", "request_id")),
     "audiences": (("tenant_id", "name"),),
     "conversations": (("tenant_id", "contact_id"),),
     "messages": (("tenant_id", "wamid"),),
     "templates": (("tenant_id", "name", "language"),),
     "reactions": (("tenant_id", "target_wamid", "wa_id"),),
+    "media_files": (("tenant_id", "message_id"),),
+    "campaign_recipients": (("tenant_id", "campaign_id", "wa_id"),),
 }
 """The unique constraints of the tables (`adapters/persistence/models`); NULLs are distinct, as in SQL."""
 
@@ -482,6 +500,112 @@ class FakeInbox:
         return copy.deepcopy(stored)
 
 
+class FakeMediaDownloads:
+    """`SqlMediaDownloads` in memory: one file per message; a given-up file is queued again."""
+
+    def __init__(self, records: FakeTenantRecords[InboundMedia], inbox: FakeInbox) -> None:
+        self._records = records
+        self._messages = inbox._messages
+        self._inbox = inbox
+
+    async def request(self, message_id: UUID, channel_id: UUID, reference: MediaReference) -> bool:
+        tenant_id = self._inbox._stamping_tenant()
+        stored = self._records._find(lambda m: m.message_id == message_id)
+        if stored is None:
+            self._records._put(
+                InboundMedia(
+                    tenant_id=tenant_id,
+                    message_id=message_id,
+                    channel_id=channel_id,
+                    media_id=reference.media_id,
+                    kind=reference.kind,
+                    declared_mime_type=reference.mime_type,
+                    declared_sha256=reference.sha256,
+                    filename=reference.filename,
+                )
+            )
+        elif stored.state is MediaState.FAILED:
+            stored.state, stored.attempts, stored.last_error = MediaState.PENDING, 0, None
+            stored.media_id, stored.channel_id = reference.media_id, channel_id
+            stored.next_attempt_at = utc_now()
+        else:
+            return False
+        message = self._messages._find(lambda m: m.id == message_id)
+        if message is not None:
+            message.media_state, message.media_error = MediaState.PENDING.value, None
+        return True
+
+    async def for_message(self, message_id: UUID) -> InboundMedia | None:
+        return copy.deepcopy(self._records._find(lambda m: m.message_id == message_id))
+
+    async def record(self, media: InboundMedia) -> Message | None:
+        if self._records._find(lambda m: m.id == media.id) is not None:
+            await self._records.update(media)
+        message = self._messages._find(lambda m: m.id == media.message_id)
+        if message is None:
+            return None
+        message.media_state = media.state.value
+        message.media_error = None if media.state is MediaState.STORED else media.last_error
+        return copy.deepcopy(message)
+
+
+class FakeGroupRegistry:
+    """`SqlGroupRegistry` in memory: groups by Meta's ids, participants kept per group of the tenant."""
+
+    def __init__(self, records: FakeTenantRecords[Group], participants: dict[UUID, GroupParticipant]) -> None:
+        self._records = records
+        self._participants = participants
+
+    async def by_meta_id(self, group_id: str) -> Group | None:
+        return copy.deepcopy(self._records._find(lambda g: g.group_id == group_id))
+
+    async def by_request_id(self, request_id: str) -> Group | None:
+        return copy.deepcopy(self._records._find(lambda g: g.request_id == request_id))
+
+    async def save(self, group: Group) -> Group:
+        if await self._records.get(group.id) is None:
+            return await self._records.add(group)
+        return await self._records.update(group)
+
+    async def delete(self, group_id: UUID) -> bool:
+        if await self._records.get(group_id) is None:
+            return False
+        del self._records._rows[group_id]
+        for key in [k for k, p in self._participants.items() if p.group_id == group_id]:
+            del self._participants[key]  # ON DELETE CASCADE
+        return True
+
+    def _of(self, group_id: UUID) -> list[GroupParticipant]:
+        return [p for p in self._participants.values() if p.group_id == group_id]
+
+    async def participants(self, group_id: UUID) -> list[GroupParticipant]:
+        if await self._records.get(group_id) is None:
+            return []
+        return copy.deepcopy(sorted(self._of(group_id), key=lambda p: (p.created_at, p.wa_id)))
+
+    async def add_participants(self, group_id: UUID, wa_ids: Sequence[str]) -> None:
+        group = await self._records.get(group_id)
+        if group is None:
+            raise FakeTenantScopeError(f"group {group_id} is not in this tenant")
+        present = {p.wa_id for p in self._of(group_id)}
+        for wa_id in dict.fromkeys(wa_ids):
+            if wa_id not in present:
+                participant = GroupParticipant(tenant_id=group.tenant_id, group_id=group_id, wa_id=wa_id)
+                self._participants[participant.id] = participant
+
+    async def remove_participants(self, group_id: UUID, wa_ids: Sequence[str]) -> None:
+        if await self._records.get(group_id) is None:
+            return
+        for participant in self._of(group_id):
+            if participant.wa_id in wa_ids:
+                del self._participants[participant.id]
+
+    async def replace_participants(self, group_id: UUID, wa_ids: Sequence[str]) -> None:
+        gone = [p.wa_id for p in self._of(group_id) if p.wa_id not in wa_ids]
+        await self.remove_participants(group_id, gone)
+        await self.add_participants(group_id, wa_ids)
+
+
 class FakeTemplates:
     """`SqlTemplates` in memory: found by Meta's id, else by name (and language); saved by id."""
 
@@ -502,6 +626,107 @@ class FakeTemplates:
         if await self._records.get(template.id) is None:
             return await self._records.add(template)
         return await self._records.update(template)
+
+    async def search(
+        self, where: TemplateFilter, *, limit: int, offset: int
+    ) -> tuple[Sequence[MessageTemplate], int]:
+        def matches(t: MessageTemplate) -> bool:
+            return (
+                (not where.status or t.status == where.status.upper())
+                and (not where.category or t.category == where.category.upper())
+                and (not where.language or t.language == where.language)
+                and (not where.name or where.name.lower() in t.name.lower())
+            )
+
+        found = [t for t in self._records._visible() if matches(t)]
+        found.sort(key=lambda t: (t.name, t.language))
+        return copy.deepcopy(found[offset : offset + limit]), len(found)
+
+    async def every(self) -> Sequence[MessageTemplate]:
+        return copy.deepcopy(sorted(self._records._visible(), key=lambda t: t.name))
+
+    async def remove(self, template_id: UUID) -> None:
+        if await self._records.get(template_id) is not None:
+            del self._records._rows[template_id]
+
+
+class FakeCampaignRecipients:
+    """`SqlCampaignRecipients` over the fake store: one recipient per number per campaign, forward-only."""
+
+    def __init__(
+        self,
+        records: FakeTenantRecords[CampaignRecipient],
+        contacts: FakeTenantRecords[Contact],
+        campaigns: FakeTenantRecords[Campaign],
+    ) -> None:
+        self._records = records
+        self._contacts = contacts
+        self._campaigns = campaigns
+
+    async def add_many(self, recipients: Sequence[CampaignRecipient]) -> int:
+        added = 0
+        for recipient in recipients:
+            taken = self._records._find(
+                lambda r, n=recipient: r.campaign_id == n.campaign_id and r.wa_id == n.wa_id
+            )
+            if taken is None:
+                await self._records.add(recipient)
+                added += 1
+        return added
+
+    async def counts(self, campaign_id: UUID) -> CampaignCounts:
+        by_state: dict[str, int] = {}
+        for recipient in self._records._visible():
+            if recipient.campaign_id == campaign_id:
+                by_state[recipient.state.value] = by_state.get(recipient.state.value, 0) + 1
+        campaign = await self._campaigns.get(campaign_id)
+        return CampaignCounts(by_state, duplicates_skipped=campaign.duplicates_skipped if campaign else 0)
+
+    async def page(
+        self, campaign_id: UUID, *, state: RecipientState | None, limit: int, offset: int
+    ) -> Sequence[CampaignRecipient]:
+        rows = [
+            r
+            for r in self._records._visible()
+            if r.campaign_id == campaign_id and (state is None or r.state == state)
+        ]
+        rows.sort(key=lambda r: (r.created_at, r.id))
+        return copy.deepcopy(rows[offset : offset + limit])
+
+    async def advance(
+        self,
+        wamid: str,
+        state: RecipientState,
+        *,
+        callback_data: str | None,
+        error_code: int | None = None,
+        error_title: str | None = None,
+    ) -> CampaignRecipient | None:
+        row = self._records._find(lambda r: r.wamid == wamid)
+        recipient_id = recipient_id_from_callback(callback_data)
+        if row is None and recipient_id is not None:
+            row = self._records._find(lambda r: r.id == recipient_id and r.wamid in (None, wamid))
+        if row is None or not recipient_can_move(row.state, state):
+            return None
+        row.state, row.wamid, row.next_attempt_at = state, wamid, None
+        if state is RecipientState.FAILED:
+            row.error_code, row.error_title = error_code, error_title
+        return copy.deepcopy(row)
+
+    async def audience_contacts(self, spec: AudienceSpec) -> Sequence[Contact]:
+        return [
+            c
+            for c in self._contacts._visible()
+            if c.id in spec.contact_ids or set(c.tags) & set(spec.tags)
+        ]
+
+    async def cancel_open(self, campaign_id: UUID) -> int:
+        cancelled = 0
+        for row in self._records._visible():
+            if row.campaign_id == campaign_id and row.state is RecipientState.PENDING:
+                row.state, row.error_title = RecipientState.SKIPPED, "campaign cancelled"
+                cancelled += 1
+        return cancelled
 
 
 class FakeEventPublisher:
@@ -542,9 +767,15 @@ class FakeUnitOfWork:
     messages: TenantRecords[Message]
     templates: TenantRecords[MessageTemplate]
     campaigns: TenantRecords[Campaign]
+    campaign_recipients: FakeCampaignRecipients
     webhook_logs: TenantRecords[WebhookLogEntry]
     inbox: FakeInbox
+    media_downloads: FakeMediaDownloads
     template_registry: FakeTemplates
+    group_registry: FakeGroupRegistry
+    contact_book: FakeContactBook
+    audience_members: FakeAudienceMembers
+    contact_imports: FakeContactImports
     events: FakeEventPublisher
 
     def __init__(
@@ -583,12 +814,22 @@ class FakeUnitOfWork:
         self.messages = records("messages")
         self.templates = records("templates")
         self.campaigns = records("campaigns")
+        self.campaign_recipients = FakeCampaignRecipients(
+            records("campaign_recipients"), self.contacts, self.campaigns
+        )
         self.webhook_logs = records("webhook_logs")
         self.api_keys = records("api_keys")
         self.event_endpoints = records("event_endpoints")
         self.event_deliveries = FakeEventDeliveries(records("event_deliveries"))
         self.inbox = FakeInbox(working, tid, all_tenants=every)
+        self.media_downloads = FakeMediaDownloads(records("media_files"), self.inbox)
         self.template_registry = FakeTemplates(records("templates"))
+        self.group_registry = FakeGroupRegistry(
+            records("groups"), working.records.setdefault("group_participants", {})
+        )
+        self.contact_book, self.audience_members, self.contact_imports = contact_ports(
+            working.records, tid, all_tenants=every
+        )
         self.events = FakeEventPublisher(self._factory.published)
 
     async def __aexit__(
@@ -774,7 +1015,7 @@ def _conformance(
     LoginAttempts,
     TenantRecords[Channel],
     Inbox,
-    Templates,
+    TemplateRegistry,
     EventPublisher,
     ChannelDirectory,
 ]:

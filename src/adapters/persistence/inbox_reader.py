@@ -150,6 +150,8 @@ class SqlInboxReader:
             conditions.append(MessageRow.contact_id == filters.contact_id)
         if filters.wa_id:
             conditions.append(MessageRow.wa_id == filters.wa_id)
+        if filters.group_id:
+            conditions.append(MessageRow.group_id == filters.group_id)
         if filters.since:
             conditions.append(MessageRow.timestamp >= filters.since)
         if filters.until:

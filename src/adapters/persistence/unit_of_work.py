@@ -9,7 +9,11 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pywhatsapp.adapters.persistence import models
-from pywhatsapp.adapters.persistence.inbox import SqlInbox, SqlTemplates
+from pywhatsapp.adapters.persistence.campaigns import SqlCampaignRecipients
+from pywhatsapp.adapters.persistence.contact_book import SqlAudienceMembers, SqlContactBook, SqlContactImports
+from pywhatsapp.adapters.persistence.groups import SqlGroupRegistry
+from pywhatsapp.adapters.persistence.inbox import SqlInbox
+from pywhatsapp.adapters.persistence.media_files import SqlMediaDownloads
 from pywhatsapp.adapters.persistence.repositories import (
     SqlEventDeliveries,
     SqlMemberships,
@@ -18,6 +22,7 @@ from pywhatsapp.adapters.persistence.repositories import (
     SqlUsers,
 )
 from pywhatsapp.adapters.persistence.scoping import open_scope
+from pywhatsapp.adapters.persistence.templates import SqlTemplateRegistry
 from pywhatsapp.adapters.realtime.pg_notify import PgNotifyPublisher
 from pywhatsapp.domain.campaigns.campaign import Campaign
 from pywhatsapp.domain.channels.channel import Channel
@@ -55,12 +60,18 @@ class SqlAlchemyUnitOfWork:
         self.messages = SqlRecords(s, models.MessageRow, Message)
         self.templates = SqlRecords(s, models.MessageTemplateRow, MessageTemplate)
         self.campaigns = SqlRecords(s, models.CampaignRow, Campaign)
+        self.campaign_recipients = SqlCampaignRecipients(s)
         self.webhook_logs = SqlRecords(s, models.WebhookLogRow, WebhookLogEntry)
         self.api_keys = SqlRecords(s, models.ApiKeyRow, ApiKey)
         self.event_endpoints = SqlRecords(s, models.EventEndpointRow, EventEndpoint)
         self.event_deliveries = SqlEventDeliveries(s)
         self.inbox = SqlInbox(s)
-        self.template_registry = SqlTemplates(s)
+        self.media_downloads = SqlMediaDownloads(s)
+        self.template_registry = SqlTemplateRegistry(s)
+        self.group_registry = SqlGroupRegistry(s)
+        self.contact_book = SqlContactBook(s)
+        self.audience_members = SqlAudienceMembers(s)
+        self.contact_imports = SqlContactImports(s)
         self.events = PgNotifyPublisher(s)
         return self
 

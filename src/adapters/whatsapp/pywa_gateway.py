@@ -12,8 +12,10 @@ from pywa.errors import WhatsAppError
 from pywa_async import WhatsApp
 
 from pywhatsapp.adapters.whatsapp.graph_transport import graph_http_client
+from pywhatsapp.application.media.ports import FetchedMedia
 from pywhatsapp.application.messaging.gateway import GatewayUnreachable, OutgoingMessage
 from pywhatsapp.domain.channels.channel import Channel
+from pywhatsapp.domain.media.inbound import MediaTooLarge
 from pywhatsapp.domain.messaging.sending import SendRefused
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,14 @@ class PywaGateway:
             self._clients[key] = client
         return client
 
+    def client_for(self, channel: Channel) -> WhatsApp:
+        """The channel's PyWA client, for adapters of other Graph API areas (templates) to share."""
+        return self._client(channel)
+
+    async def call(self, operation: str, coroutine: Any) -> Any:
+        """Await a PyWA call with Meta's errors mapped as sends map them (other Graph API areas: groups)."""
+        return await self._call(operation, coroutine)
+
     async def _call(self, operation: str, coroutine: Any) -> Any:
         try:
             return await coroutine
@@ -58,7 +68,7 @@ class PywaGateway:
                 sender=channel.phone_number_id,
                 to=message.to,
                 recipient=None,
-                recipient_type="individual",
+                recipient_type=message.recipient_type,
                 typ=message.type,
                 msg=message.payload,
                 reply_to_message_id=message.context_wamid,
@@ -82,6 +92,25 @@ class PywaGateway:
             ),
         )
         return str(answer["id"])
+
+    async def fetch_media(self, channel: Channel, media_id: str, *, max_bytes: int) -> FetchedMedia:
+        client = self._client(channel)
+        info = await self._call("media_url", client.get_media_url(media_id))
+        declared = int(info.file_size or 0)
+        if declared > max_bytes:
+            raise MediaTooLarge(declared, max_bytes)  # refused without downloading it
+        data = await self._call("download_media", self._read_limited(client, info.url, max_bytes))
+        return FetchedMedia(data=data, mime_type=info.mime_type or None, sha256=info.sha256 or None)
+
+    @staticmethod
+    async def _read_limited(client: WhatsApp, url: str, max_bytes: int) -> bytes:
+        # Streamed, so that a file larger than announced is cut off at the limit, not held in memory.
+        chunks = bytearray()
+        async for chunk in client.stream_media(url):
+            chunks.extend(chunk)
+            if len(chunks) > max_bytes:
+                raise MediaTooLarge(len(chunks), max_bytes)
+        return bytes(chunks)
 
     async def register_webhook(
         self,

@@ -64,6 +64,7 @@ class MessageFilters:
     since: datetime | None = None
     until: datetime | None = None
     text: str | None = None
+    group_id: UUID | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ class OutgoingMessage:
     callback_data: str | None = None
     """Echoed by Meta in status webhooks (biz_opaque_callback_data): lets a lost reply be reconciled."""
     extra: dict[str, Any] = field(default_factory=dict)
+    recipient_type: str = "individual"
+    """"group" when `to` is Meta's id of a group."""
 
 
 class GatewayUnreachable(Exception):

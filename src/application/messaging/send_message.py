@@ -9,11 +9,14 @@ from typing import Any
 from uuid import UUID
 
 from pywhatsapp.application.common.unit_of_work import UnitOfWorkFactory
+from pywhatsapp.application.groups.manage_groups import stored_group
 from pywhatsapp.application.messaging.channels import sending_channel
 from pywhatsapp.application.messaging.gateway import GatewayUnreachable, OutgoingMessage, WhatsAppGateway
+from pywhatsapp.application.templates.check_send import check_template_send
 from pywhatsapp.application.webhooks.apply_update import message_event_data
 from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.clock import utc_now
+from pywhatsapp.domain.contacts.group import GROUP_MESSAGE_TYPES, sendable_group_id
 from pywhatsapp.domain.errors import InvalidInput
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.messaging.conversation import window_is_open
@@ -40,6 +43,8 @@ class SendRequest:
     payload: dict[str, Any] | list[Any]
     context_wamid: str | None = None
     channel_id: UUID | None = None
+    group_id: UUID | None = None
+    """Our id of a WhatsApp group to send to, instead of `to`."""
 
 
 @dataclass(frozen=True)
@@ -80,9 +85,13 @@ class SendMessage:
         if request.type not in SENDABLE_TYPES:
             raise InvalidInput(f"type must be one of {', '.join(sorted(SENDABLE_TYPES))}")
         check_payload(request.type, request.payload)
+        if request.group_id is not None:
+            return await self._send_to_group(principal, request)
         wa_id = whatsapp_id(request.to)
         async with self._uow_factory(principal.tenant_id) as uow:
             channel = await sending_channel(uow, request.channel_id)
+            if request.type == "template" and isinstance(request.payload, dict):
+                await check_template_send(uow.template_registry, request.payload)
             contact = await uow.inbox.record_contact(wa_id, name=None, inbound_at=None)
             if contact.opted_out and request.type != "reaction":
                 raise OptedOut()
@@ -115,6 +124,50 @@ class SendMessage:
             context_wamid=request.context_wamid,
             callback_data=str(message.id),
         )
+        return await self._deliver(principal, channel, message, outgoing)
+
+    async def _send_to_group(self, principal: Principal, request: SendRequest) -> SendOutcome:
+        """A group message: no opt-out or 24-hour window (those are one-to-one rules), the group must be
+        live at Meta; stored with the group, outside any contact's conversation."""
+        assert request.group_id is not None
+        if request.type not in GROUP_MESSAGE_TYPES:
+            allowed = ", ".join(sorted(GROUP_MESSAGE_TYPES))
+            raise InvalidInput(f"a group message's type must be one of {allowed}")
+        async with self._uow_factory(principal.tenant_id) as uow:
+            group = await stored_group(uow, request.group_id)
+            meta_id = sendable_group_id(group)
+            channel_id = request.channel_id
+            if channel_id is None and group.channel_id and await uow.channels.get(group.channel_id):
+                channel_id = group.channel_id  # else (removed) the tenant's sending channel takes over
+            channel = await sending_channel(uow, channel_id)
+            message = Message(
+                tenant_id=principal.tenant_id,
+                direction=Direction.OUTGOING,
+                type=request.type,
+                wa_id=meta_id[:64],
+                channel_id=channel.id,
+                group_id=group.id,
+                status=MessageStatus.PENDING,
+                text=readable_text(request.type, request.payload),
+                content={request.type: request.payload},
+                context_wamid=request.context_wamid,
+                sent_by_user_id=None if principal.api_key_id else principal.user_id,
+            )
+            await uow.inbox.add_message(message)
+            await uow.commit()
+        outgoing = OutgoingMessage(
+            to=meta_id,
+            type=request.type,
+            payload=request.payload,
+            context_wamid=request.context_wamid,
+            callback_data=str(message.id),
+            recipient_type="group",
+        )
+        return await self._deliver(principal, channel, message, outgoing)
+
+    async def _deliver(
+        self, principal: Principal, channel: Channel, message: Message, outgoing: OutgoingMessage
+    ) -> SendOutcome:
         try:
             wamid = await self._gateway.send(channel, outgoing)
         except SendRefused as refused:

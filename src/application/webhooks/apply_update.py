@@ -5,13 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pywhatsapp.application.common.unit_of_work import UnitOfWork
+from pywhatsapp.application.groups import apply_group_update as group_updates
+from pywhatsapp.domain.campaigns.campaign import RecipientState
 from pywhatsapp.domain.channels.channel import Channel
+from pywhatsapp.domain.media.inbound import MediaState, media_reference
 from pywhatsapp.domain.messaging.message import Direction, Message, MessageStatus
 from pywhatsapp.domain.messaging.opt_out import OptOutChange, OptOutKeywords
 from pywhatsapp.domain.messaging.reaction import Reaction
 from pywhatsapp.domain.realtime.event import EventType, RealtimeEvent, short
 from pywhatsapp.domain.templates.template import MessageTemplate
 from pywhatsapp.domain.webhooks.updates import (
+    GroupUpdate,
     InboundMessage,
     MessageDeleted,
     MessageEdited,
@@ -23,6 +27,10 @@ from pywhatsapp.domain.webhooks.updates import (
 )
 
 STATUSES = {status.value: status for status in MessageStatus}
+RECIPIENT_STATES = {
+    state.value: state
+    for state in (RecipientState.SENT, RecipientState.DELIVERED, RecipientState.READ, RecipientState.FAILED)
+}
 
 
 def message_event_data(message: Message) -> dict[str, object]:
@@ -39,6 +47,7 @@ def message_event_data(message: Message) -> dict[str, object]:
         "timestamp": message.timestamp.isoformat(),
         "error_code": message.error_code,
         "error_title": message.error_title,
+        "media_state": message.media_state,
     }
 
 
@@ -60,10 +69,15 @@ class UpdateApplier:
                 await self._deleted(uow, channel, update)
             case TemplateUpdate():
                 await self._template(uow, channel, update)
+            case GroupUpdate():
+                await group_updates.apply_group_update(uow, channel, update)
             case OtherUpdate():
                 pass  # kept in the webhook log, nothing to change
 
     async def _inbound(self, uow: UnitOfWork, channel: Channel, update: InboundMessage) -> None:
+        if update.group_id:
+            await group_updates.record_group_message(uow, channel, update)
+            return
         contact = await uow.inbox.record_contact(
             update.wa_id, name=update.profile_name, inbound_at=update.timestamp
         )
@@ -86,8 +100,18 @@ class UpdateApplier:
             context_wamid=update.context_wamid,
             timestamp=update.timestamp,
         )
+        media = media_reference(update.type, content)
+        if media is not None:
+            message.media_state = MediaState.PENDING.value
         if not await uow.inbox.add_message(message):
-            return  # delivered before: stored once, announced once
+            # Delivered before: stored once, announced once; but a file still missing is fetched again.
+            stored = await uow.inbox.find_message(update.wamid) if media is not None else None
+            if stored is not None and media is not None:
+                await uow.media_downloads.request(stored.id, channel.id, media)
+            return
+        if media is not None:
+            # Queued in this transaction, downloaded after the webhook is answered (FetchInboundMedia).
+            await uow.media_downloads.request(message.id, channel.id, media)
         await uow.inbox.attach_reactions(update.wamid, message.id)
         change = self._opt_out.change_for(update.text) if update.type == "text" else None
         opted_out = contact.opted_out
@@ -132,6 +156,15 @@ class UpdateApplier:
         if message is not None:
             await uow.events.publish(
                 RealtimeEvent(EventType.MESSAGE_STATUS, channel.tenant_id, message_event_data(message))
+            )
+        elif update.status in RECIPIENT_STATES:
+            # Not an inbox message: a campaign send (its progress is announced by PublishCampaignProgress).
+            await uow.campaign_recipients.advance(
+                update.wamid,
+                RECIPIENT_STATES[update.status],
+                callback_data=update.biz_opaque_callback_data,
+                error_code=update.error_code,
+                error_title=update.error_title,
             )
 
     async def _reaction(self, uow: UnitOfWork, channel: Channel, update: ReactionUpdate) -> None:

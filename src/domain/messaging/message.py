@@ -72,3 +72,6 @@ class Message:
     timestamp: datetime = field(default_factory=utc_now)
     created_at: datetime = field(default_factory=utc_now)
     updated_at: datetime = field(default_factory=utc_now)
+    media_state: str | None = None
+    """An inbound file's download: pending, stored, refused or failed (see domain/media/inbound.py)."""
+    media_error: str | None = None

@@ -16,6 +16,8 @@ class EventType(StrEnum):
     CONVERSATION_UPDATED = "conversation_updated"
     CAMPAIGN_PROGRESS = "campaign_progress"
     TEMPLATE_STATUS = "template_status"
+    CONTACT_IMPORT_PROGRESS = "contact_import_progress"
+    CAMPAIGN_COMPLETED = "campaign_completed"
 
 
 # PostgreSQL NOTIFY payloads stop at 8,000 bytes: events carry ids and short summaries, not whole bodies.

@@ -24,5 +24,9 @@ class MessageTemplate:
     quality_score: str | None = None
     rejected_reason: str | None = None
     components: list[dict[str, Any]] = field(default_factory=list)
+    parameter_format: str | None = None
+    """POSITIONAL (`{{1}}`) or NAMED (`{{first_name}}`), as Meta reports it; None when not known yet."""
+    synced_at: datetime | None = None
+    """When a sync last found the template at Meta."""
     created_at: datetime = field(default_factory=utc_now)
     updated_at: datetime = field(default_factory=utc_now)

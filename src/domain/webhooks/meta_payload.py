@@ -109,6 +109,13 @@ def _parse_change(change: dict[str, Any], waba_id: str | None) -> list[Update]:
             return updates
     elif field_name in _TEMPLATE_KINDS and isinstance(value, dict):
         return [_parse_template_update(_TEMPLATE_KINDS[field_name], value, waba_id or "")]
+    elif field_name.startswith("group_") and isinstance(value, dict):
+        # Imported here: the group reader uses this module's small readers.
+        from pywhatsapp.domain.webhooks.group_payload import GROUP_FIELDS, parse_group_value
+
+        group_updates = parse_group_value(field_name, value) if field_name in GROUP_FIELDS else []
+        if group_updates:
+            return [*group_updates]
     return [
         OtherUpdate(
             field_name=field_name,

@@ -113,6 +113,35 @@ class TemplateUpdate:
 
 
 @dataclass(frozen=True)
+class GroupUpdate:
+    """News about a group of ours (fields `group_lifecycle_update`, `group_participants_update`,
+    `group_settings_update`, `group_status_update`): one item of the change's `groups` list."""
+
+    phone_number_id: str
+    field_name: str
+    kind: str
+    """Meta's `type`: group_create, group_delete, group_participants_add, group_participants_remove,
+    group_join_request_created, group_join_request_revoked, group_settings_update, group_suspend,
+    group_suspend_cleared..."""
+    group_id: str | None
+    timestamp: datetime
+    request_id: str | None = None
+    subject: str | None = None
+    description: str | None = None
+    invite_link: str | None = None
+    join_approval_mode: str | None = None
+    added: tuple[str, ...] = ()
+    """WhatsApp ids of participants who joined."""
+    removed: tuple[str, ...] = ()
+    """WhatsApp ids of participants who left or were removed."""
+    join_request_id: str | None = None
+    wa_id: str | None = None
+    error_code: int | None = None
+    error_title: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class OtherUpdate:
     """Any other change (account updates, calls, user preferences, echoes, system notices): kept as is."""
 
@@ -129,6 +158,7 @@ Update = (
     | MessageEdited
     | MessageDeleted
     | TemplateUpdate
+    | GroupUpdate
     | OtherUpdate
 )
 

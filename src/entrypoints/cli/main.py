@@ -6,10 +6,12 @@ import click
 
 import pywhatsapp
 from pywhatsapp.entrypoints.cli.channels import channel
+from pywhatsapp.entrypoints.cli.contacts import contacts
 from pywhatsapp.entrypoints.cli.db import db
 from pywhatsapp.entrypoints.cli.serve import serve
 from pywhatsapp.entrypoints.cli.setup import reset, setup
 from pywhatsapp.entrypoints.cli.simulator import simulator
+from pywhatsapp.entrypoints.cli.templates import templates
 from pywhatsapp.entrypoints.cli.tenants import tenant
 from pywhatsapp.entrypoints.cli.users import create_admin
 from pywhatsapp.entrypoints.cli.webhooks import webhooks
@@ -38,3 +40,5 @@ def _close(ctx: click.Context, /, *_: object, **__: object) -> None:
 
 for command in (setup, reset, serve, create_admin, db, tenant, channel, webhooks, simulator, worker):
     cli.add_command(command)
+cli.add_command(templates)
+cli.add_command(contacts)

@@ -29,22 +29,29 @@ from litestar.template.config import TemplateConfig
 import pywhatsapp
 from pywhatsapp.adapters.persistence.models import WebSessionRow
 from pywhatsapp.adapters.realtime.listener import notify_backend
+from pywhatsapp.application.campaigns.background import run_campaign_work
 from pywhatsapp.entrypoints.container import Container
 from pywhatsapp.entrypoints.http.dependencies import DEPENDENCIES
 from pywhatsapp.entrypoints.http.envelope import ErrorEnvelope
 from pywhatsapp.entrypoints.http.errors import EXCEPTION_HANDLERS
 from pywhatsapp.entrypoints.http.routes import (
     api_keys,
+    audiences,
     auth,
+    campaigns,
     channels,
+    contacts,
     event_webhooks,
+    groups,
     health,
     inbox,
+    media,
     messages,
     pages,
     realtime,
     records,
     sandbox,
+    templates,
     tenants,
     webhooks,
 )
@@ -55,6 +62,7 @@ from pywhatsapp.entrypoints.http.security import (
 )
 
 logger = logging.getLogger(__name__)
+CAMPAIGN_STOP_SECONDS = 30.0
 HERE = Path(__file__).parent
 SWEEP_INTERVAL_SECONDS = 15 * 60
 DELIVERY_POLL_SECONDS = 0.5
@@ -158,11 +166,32 @@ def create_app(container: Container) -> Litestar:
             sent = await deliver.run_once()
             await asyncio.sleep(0.05 if sent else DELIVERY_POLL_SECONDS)
 
+    async def fetch_inbound_media() -> None:
+        """Every worker downloads queued inbound media after the webhooks were answered."""
+        fetch = container.fetch_inbound_media()
+        while True:
+            fetched = await fetch.run_once()
+            await asyncio.sleep(0.05 if fetched else DELIVERY_POLL_SECONDS)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         container.init_resources()
         sweeper = asyncio.create_task(sweep_expired())
         deliveries = asyncio.create_task(deliver_event_webhooks())
+        media_downloads = asyncio.create_task(fetch_inbound_media())
+        # Contact imports: run in this process, and resumed here when their runner stopped or died.
+        contact_imports = container.contact_import_scheduler()
+        import_resumer = asyncio.create_task(contact_imports.run_forever())
+        campaigns_stop = asyncio.Event()
+        campaign_work = (
+            asyncio.create_task(
+                run_campaign_work(
+                    container.campaign_sender(), container.campaign_progress(), campaigns_stop
+                )
+            )
+            if settings.CAMPAIGN_SENDER_IN_SERVE
+            else None
+        )
         subscribing = (
             settings.CALLBACK_URL and settings.FB_APP_ID and settings.FB_APP_SECRET and settings.VERIFY_TOKEN
         )
@@ -172,6 +201,12 @@ def create_app(container: Container) -> Litestar:
         finally:
             sweeper.cancel()
             deliveries.cancel()
+            media_downloads.cancel()
+            import_resumer.cancel()
+            await contact_imports.stop()  # each job gives its lease up at its last committed batch
+            if campaign_work is not None:
+                campaigns_stop.set()  # in-flight sends finish and are recorded before the gateway closes
+                await asyncio.wait({campaign_work}, timeout=CAMPAIGN_STOP_SECONDS)
             await container.event_sender().close()
             if registration is not None:
                 registration.cancel()
@@ -208,6 +243,11 @@ def create_app(container: Container) -> Litestar:
             auth.me,
             tenants.my_tenants,
             *records.ROUTES,
+            *contacts.ROUTES,
+            *audiences.ROUTES,
+            *groups.ROUTES,
+            templates.TemplateController,
+            *campaigns.ROUTES,
             webhooks.verify_subscription,
             webhooks.receive_updates,
             channels.create_channel,
@@ -224,6 +264,7 @@ def create_app(container: Container) -> Litestar:
             messages.send_message,
             messages.send_text,
             messages.upload_media,
+            media.message_media,
             api_keys.create_api_key,
             api_keys.list_api_keys,
             api_keys.revoke_api_key,

@@ -42,6 +42,8 @@ DEPENDENCIES = {
     "mark_conversation_read": from_container("mark_conversation_read"),
     "send_message": from_container("send_message"),
     "upload_media": from_container("upload_media"),
+    "read_message_media": from_container("read_message_media"),
     "manage_api_keys": from_container("manage_api_keys"),
+    "manage_campaigns": from_container("manage_campaigns"),
     "manage_event_endpoints": from_container("manage_event_endpoints"),
 }

@@ -38,6 +38,7 @@ from pywhatsapp.domain.errors import (
     TenantAccessDenied,
 )
 from pywhatsapp.domain.messaging.sending import MetaRefusal, SendRefused
+from pywhatsapp.domain.templates.errors import MetaUnreachable
 from pywhatsapp.entrypoints.http.envelope import error_body
 
 logger = logging.getLogger("pywhatsapp.http")
@@ -51,6 +52,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     TenantAccessDenied: HTTP_403_FORBIDDEN,
     PermissionDenied: HTTP_403_FORBIDDEN,
     LoginThrottled: HTTP_429_TOO_MANY_REQUESTS,
+    MetaUnreachable: 502,
 }
 
 PAGE_PREFIXES = (

@@ -86,6 +86,12 @@ class GroupRead(msgspec.Struct):
     invite_link: str | None
     created_at: datetime
     updated_at: datetime
+    join_approval_mode: str = "auto_approve"
+    state: str = "active"
+    """pending (Meta has not confirmed the creation yet), active or failed (see `error`)."""
+    suspended: bool = False
+    error: str | None = None
+    channel_id: UUID | None = None
 
 
 class AudienceRead(msgspec.Struct):
@@ -127,6 +133,11 @@ class MessageRead(msgspec.Struct):
     timestamp: datetime
     created_at: datetime
     updated_at: datetime
+    group_id: UUID | None = None
+    """The group (of /api/v1/groups) a group message was written in or sent to."""
+    media_state: str | None = None
+    """Inbound media: pending, stored (GET /api/v1/messages/{id}/media), refused or failed."""
+    media_error: str | None = None
 
 
 class TemplateRead(msgspec.Struct):

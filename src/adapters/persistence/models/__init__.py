@@ -3,6 +3,7 @@
 from pywhatsapp.adapters.persistence.models.api_keys import ApiKeyRow
 from pywhatsapp.adapters.persistence.models.campaigns import CampaignRecipientRow, CampaignRow
 from pywhatsapp.adapters.persistence.models.channels import ChannelRow
+from pywhatsapp.adapters.persistence.models.contact_imports import ContactImportRow
 from pywhatsapp.adapters.persistence.models.contacts import (
     AudienceMemberRow,
     AudienceRow,
@@ -12,6 +13,7 @@ from pywhatsapp.adapters.persistence.models.contacts import (
 )
 from pywhatsapp.adapters.persistence.models.identity import MembershipRow, TenantRow, UserRow
 from pywhatsapp.adapters.persistence.models.integrations import EventDeliveryRow, EventEndpointRow
+from pywhatsapp.adapters.persistence.models.media import MediaFileRow
 from pywhatsapp.adapters.persistence.models.messaging import ConversationRow, MessageRow, ReactionRow
 from pywhatsapp.adapters.persistence.models.sessions import LoginAttemptRow, WebSessionRow
 from pywhatsapp.adapters.persistence.models.templates import MessageTemplateRow
@@ -24,6 +26,7 @@ __all__ = [
     "CampaignRecipientRow",
     "CampaignRow",
     "ChannelRow",
+    "ContactImportRow",
     "ContactRow",
     "ConversationRow",
     "EventDeliveryRow",
@@ -31,6 +34,7 @@ __all__ = [
     "GroupParticipantRow",
     "GroupRow",
     "LoginAttemptRow",
+    "MediaFileRow",
     "MembershipRow",
     "MessageRow",
     "MessageTemplateRow",

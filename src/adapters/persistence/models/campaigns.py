@@ -32,6 +32,8 @@ class CampaignRow(TenantScoped):
     started_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_by_user_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    duplicates_skipped: Mapped[int] = mapped_column(default=0, server_default="0")
+    paused_reason: Mapped[str | None] = mapped_column(sa.String(500))
 
 
 class CampaignRecipientRow(TenantScoped):
@@ -44,6 +46,8 @@ class CampaignRecipientRow(TenantScoped):
             "ix_campaign_recipients_claim_order", "tenant_id", "campaign_id", "state", "next_attempt_at"
         ),
         sa.Index(None, "tenant_id", "wamid"),
+        # The progress publisher finds campaigns whose recipients changed lately, across tenants.
+        sa.Index("ix_campaign_recipients_recently_changed", "updated_at"),
     )
 
     campaign_id: Mapped[UUID] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))

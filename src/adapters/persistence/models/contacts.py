@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from pywhatsapp.adapters.persistence.base import TenantScoped, enum_column
 from pywhatsapp.domain.contacts.audience import AudienceKind
+from pywhatsapp.domain.contacts.group import GroupState, JoinApprovalMode
 
 
 class ContactRow(TenantScoped):
@@ -37,6 +38,8 @@ class GroupRow(TenantScoped):
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "group_id"),
         sa.Index(None, "tenant_id", "created_at"),
+        # The creation webhook names the group only by the request id of its creation.
+        sa.UniqueConstraint("tenant_id", "request_id"),
     )
 
     subject: Mapped[str] = mapped_column(sa.String(200))
@@ -44,6 +47,15 @@ class GroupRow(TenantScoped):
     channel_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("channels.id", ondelete="SET NULL"))
     description: Mapped[str | None] = mapped_column(sa.Text)
     invite_link: Mapped[str | None] = mapped_column(sa.String(500))
+    join_approval_mode: Mapped[JoinApprovalMode] = mapped_column(
+        enum_column(JoinApprovalMode), default=JoinApprovalMode.AUTO_APPROVE, server_default="auto_approve"
+    )
+    state: Mapped[GroupState] = mapped_column(
+        enum_column(GroupState), default=GroupState.ACTIVE, server_default="active"
+    )
+    request_id: Mapped[str | None] = mapped_column(sa.String(128))
+    suspended: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    error: Mapped[str | None] = mapped_column(sa.String(500))
 
 
 class GroupParticipantRow(TenantScoped):

@@ -44,6 +44,15 @@ class MessageRow(TenantScoped):
         sa.Index("ix_messages_tenant_thread_order", "tenant_id", "conversation_id", "timestamp", "id"),
         sa.Index(None, "tenant_id", "timestamp", "id"),
         sa.Index(None, "tenant_id", "wa_id", "timestamp"),
+        # A group's messages page by (timestamp, id) too.
+        sa.Index(
+            "ix_messages_tenant_group_order",
+            "tenant_id",
+            "group_id",
+            "timestamp",
+            "id",
+            postgresql_where=sa.text("group_id IS NOT NULL"),
+        ),
     )
 
     wamid: Mapped[str | None] = mapped_column(sa.String(200))
@@ -64,6 +73,9 @@ class MessageRow(TenantScoped):
     error_title: Mapped[str | None] = mapped_column(sa.String(500))
     sent_by_user_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     timestamp: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    # An inbound file's download state (see media_files) and why it is missing, shown with the message.
+    media_state: Mapped[str | None] = mapped_column(sa.String(20))
+    media_error: Mapped[str | None] = mapped_column(sa.String(500))
 
 
 class ReactionRow(TenantScoped):

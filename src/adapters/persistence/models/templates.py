@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -28,3 +29,5 @@ class MessageTemplateRow(TenantScoped):
     quality_score: Mapped[str | None] = mapped_column(sa.String(32))
     rejected_reason: Mapped[str | None] = mapped_column(sa.String(500))
     components: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]")
+    parameter_format: Mapped[str | None] = mapped_column(sa.String(16))
+    synced_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -12,14 +12,17 @@ Graph API (any version prefix, `/v20.0`, `/v22.0`...; bearer token required):
 - POST   /{version}/{waba_id}/message_templates    create (PENDING, APPROVED later with a webhook)
 - DELETE /{version}/{waba_id}/message_templates    delete by name (and hsm_id)
 - POST   /{version}/{template_id}                  edit a template
+- POST   /{version}/{waba_id}/migrate_message_templates   copy another WABA's approved templates here
 
 Every send is followed, in the background, by signed `sent`, `delivered`, `read` status webhooks.
 
 Control API, for tests and people (no token):
 
-- POST /_simulator/customers/{wa_id}/messages   a customer sends any message type (signed webhook)
+- POST /_simulator/customers/{wa_id}/messages   a customer sends any message type (signed webhook); a media
+                                                object with `data_base64` carries real bytes, served later
 - POST /_simulator/statuses                     push any status (failed, out of order...) for a wamid
 - POST /_simulator/faults                       the next n Graph API calls get a fault
+- POST /_simulator/templates                    templates that already exist at Meta (no webhooks)
 - POST /_simulator/templates/{id}/status        approve, reject, pause... a template (with its webhook)
 - POST /_simulator/verify                       Meta's GET hub.challenge handshake against the webhook URL
 - GET  /_simulator/sent | read_receipts | webhooks | inbound | media | faults | config
@@ -51,7 +54,7 @@ from litestar.enums import MediaType
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath
 
-from pywhatsapp.adapters.whatsapp.simulator import payloads
+from pywhatsapp.adapters.whatsapp.simulator import groups, payloads
 from pywhatsapp.adapters.whatsapp.simulator.errors import (
     GraphError,
     graph_error,
@@ -252,6 +255,9 @@ async def send_message(
         raise invalid_parameter(f'Param type must be one of {{{allowed}}} - got "{typ}".')
     content = body.get(typ)
     _validate_content(typ, content)
+    if body.get("recipient_type") == "group":
+        category = _pricing_category(sim, typ, content)
+        return await groups.send_to_group(node_id, body, typ, category, sim, webhooks)
     wa_id = payloads.digits_of(str(to)) if to else ""
     if to and not wa_id:
         raise graph_error(131009, details="Recipient phone number is not valid.")
@@ -355,6 +361,8 @@ async def get_node(
     request: AnyRequest, version: FromPath[str], node_id: FromPath[str], sim: NamedDependency[SimulatorState]
 ) -> Response[Any]:
     _graph_call(request, version, sim.settings)
+    if (group := groups.find_group(sim, node_id)) is not None:
+        return await groups.get_group(request, group, sim)
     media = sim.media.get(node_id)
     if media is not None:
         phone_filter = request.query_params.get("phone_number_id")
@@ -392,9 +400,15 @@ async def list_phone_numbers(
 
 @delete("/{version:str}/{node_id:str}", status_code=200)
 async def delete_node(
-    request: AnyRequest, version: FromPath[str], node_id: FromPath[str], sim: NamedDependency[SimulatorState]
+    request: AnyRequest,
+    version: FromPath[str],
+    node_id: FromPath[str],
+    sim: NamedDependency[SimulatorState],
+    webhooks: NamedDependency[WebhookSender],
 ) -> Response[Any]:
     _graph_call(request, version, sim.settings)
+    if (group := groups.find_group(sim, node_id)) is not None:
+        return await groups.delete_group(request, group, sim, webhooks)
     media = sim.media.get(node_id)
     phone_filter = request.query_params.get("phone_number_id")
     if media is None or (phone_filter and phone_filter != media.phone_number_id):
@@ -458,7 +472,7 @@ async def list_templates(
         limit = min(max(int(params.get("limit", "25")), 1), 1000)
     except ValueError:
         raise invalid_parameter("Param limit must be an integer.") from None
-    items = [t for t in sim.templates if _matches(t, params)]
+    items = [t for t in sim.templates_of(node_id) if _matches(t, params)]
     if params.get("before"):
         end = _cursor_position(items, params["before"])
         start = max(0, end - limit)
@@ -507,7 +521,7 @@ async def create_template(
             user_title="Template name is invalid",
             user_msg="Template names can only contain lowercase letters, numbers and underscores.",
         )
-    if any(t["name"] == name and t["language"] == language for t in sim.templates):
+    if any(t["name"] == name and t["language"] == language for t in sim.templates_of(node_id)):
         raise invalid_parameter(
             "Invalid parameter",
             subcode=2388024,
@@ -523,7 +537,7 @@ async def create_template(
         "status": "PENDING",
         "parameter_format": str(body.get("parameter_format") or "POSITIONAL").upper(),
     }
-    sim.templates.append(template)
+    sim.add_template(node_id, template)
     delay = sim.settings.template_review_delay
     if delay is not None:
         sim.spawn(webhooks.review_template(template, delay))
@@ -539,7 +553,7 @@ async def delete_template(
     if not name:
         raise invalid_parameter("The parameter name is required.")
     hsm_id = request.query_params.get("hsm_id")
-    doomed = [t for t in sim.templates if t["name"] == name and (not hsm_id or t["id"] == hsm_id)]
+    doomed = [t for t in sim.templates_of(node_id) if t["name"] == name and (not hsm_id or t["id"] == hsm_id)]
     if not doomed:
         raise invalid_parameter(
             "Invalid parameter",
@@ -551,11 +565,55 @@ async def delete_template(
     return _json({"success": True})
 
 
-@post("/{version:str}/{node_id:str}", status_code=200)
-async def update_node(
+MIGRATION_PAGE = 500
+
+
+@post("/{version:str}/{node_id:str}/migrate_message_templates", status_code=200)
+async def migrate_templates(
     request: AnyRequest, version: FromPath[str], node_id: FromPath[str], sim: NamedDependency[SimulatorState]
 ) -> Response[Any]:
+    """Recreate another WABA's templates here, as Meta does: only APPROVED ones of GREEN or UNKNOWN
+    quality, 500 per `page_number`; one already here by name and language fails with a reason."""
     _graph_call(request, version, sim.settings)
+    params = {**dict(request.query_params), **(await _graph_body(request) if await request.body() else {})}
+    source = str(params.get("source_waba_id") or "")
+    if not source:
+        raise invalid_parameter("The parameter source_waba_id is required.")
+    if source == node_id:
+        raise invalid_parameter("The source and destination WhatsApp Business Accounts must differ.")
+    try:
+        page_number = int(params.get("page_number") or 0)
+    except ValueError:
+        raise invalid_parameter("Param page_number must be an integer.") from None
+    page = sim.templates_of(source)[page_number * MIGRATION_PAGE : (page_number + 1) * MIGRATION_PAGE]
+    here = {(t["name"], t["language"]) for t in sim.templates_of(node_id)}
+    migrated: list[str] = []
+    failed: dict[str, str] = {}
+    for original in page:
+        quality = original.get("quality_score")
+        score = quality.get("score") if isinstance(quality, dict) else quality
+        if original.get("status") != "APPROVED" or (score or "UNKNOWN") not in ("GREEN", "UNKNOWN"):
+            failed[original["id"]] = "Only APPROVED templates of GREEN or UNKNOWN quality can be migrated."
+        elif (original["name"], original["language"]) in here:
+            failed[original["id"]] = "Template already exists in destination WABA."
+        else:
+            copy = {**original, "id": payloads.new_numeric_id()}
+            sim.add_template(node_id, copy)
+            migrated.append(copy["id"])
+    return _json({"migrated_templates": migrated, "failed_templates": failed})
+
+
+@post("/{version:str}/{node_id:str}", status_code=200)
+async def update_node(
+    request: AnyRequest,
+    version: FromPath[str],
+    node_id: FromPath[str],
+    sim: NamedDependency[SimulatorState],
+    webhooks: NamedDependency[WebhookSender],
+) -> Response[Any]:
+    _graph_call(request, version, sim.settings)
+    if (group := groups.find_group(sim, node_id)) is not None:
+        return await groups.update_group(request, group, sim, webhooks)
     template = sim.template(node_id)
     if template is None:
         raise _unsupported("post", node_id)
@@ -616,6 +674,7 @@ async def update_config(request: AnyRequest, sim: NamedDependency[SimulatorState
 @post("/_simulator/reset", status_code=200)
 async def reset(sim: NamedDependency[SimulatorState]) -> dict[str, bool]:
     sim.reset()
+    groups.reset_groups(sim)
     return {"reset": True}
 
 
@@ -644,6 +703,29 @@ async def list_media(sim: NamedDependency[SimulatorState]) -> list[dict[str, Any
     return [media.info() for media in sim.media.values()]
 
 
+def _customer_media(sim: SimulatorState, phone_number_id: str, media: dict[str, Any]) -> dict[str, Any]:
+    """A customer's file given as `data_base64`: kept like an upload (served by the media node and the
+    attachments URL), and announced as Meta does, by id, mime type and base64 sha256. A `sha256` given
+    with it is announced instead (to play a file that does not match)."""
+    announced = dict(media)
+    try:
+        data = base64.b64decode(str(announced.pop("data_base64")), validate=True)
+    except (binascii.Error, ValueError):
+        raise ClientException("data_base64 must be the file's bytes in base64") from None
+    stored = StoredMedia(
+        id=payloads.new_numeric_id(),
+        phone_number_id=phone_number_id,
+        data=data,
+        mime_type=str(announced.get("mime_type") or "application/octet-stream"),
+        filename=str(announced["filename"]) if announced.get("filename") else None,
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_at=time.time(),
+    )
+    sim.media[stored.id] = stored
+    announced.setdefault("sha256", base64.b64encode(hashlib.sha256(data).digest()).decode())
+    return {**announced, "id": stored.id, "mime_type": stored.mime_type}
+
+
 def _inbound_type(body: dict[str, Any]) -> str:
     declared = body.get("type")
     if isinstance(declared, str) and declared:
@@ -670,6 +752,8 @@ async def customer_message(
     typ = _inbound_type(body)
     if typ == "text" and isinstance(body.get("text"), str):
         body["text"] = {"body": body["text"]}
+    if typ in MEDIA_TYPES and isinstance(body.get(typ), dict) and "data_base64" in body[typ]:
+        body[typ] = _customer_media(sim, phone_number_id, body[typ])
     context = body.get("context")
     if isinstance(context, dict) and context.get("id") and "from" not in context:
         body["context"] = {"from": display, **context}
@@ -794,6 +878,32 @@ async def clear_faults(sim: NamedDependency[SimulatorState]) -> dict[str, Any]:
     return _faults_view(sim)
 
 
+@post("/_simulator/templates", status_code=200)
+async def seed_templates(request: AnyRequest, sim: NamedDependency[SimulatorState]) -> dict[str, Any]:
+    """Templates that already exist at "Meta" (APPROVED unless told), without review webhooks:
+    `{"waba_id"?, "templates": [{"name", "language", "category", "components", "status"?...}]}`."""
+    body = await _control_body(request)
+    waba_id = str(body.get("waba_id") or sim.settings.waba_id)
+    templates = body.get("templates")
+    if not isinstance(templates, list) or not all(isinstance(t, dict) for t in templates):
+        raise ClientException("templates must be a list of objects")
+    created = []
+    for given in templates:
+        if not given.get("name") or not given.get("language"):
+            raise ClientException("every template needs its name and language")
+        template = {
+            "category": "MARKETING",
+            "components": [],
+            "parameter_format": "POSITIONAL",
+            **given,
+            "id": payloads.new_numeric_id(),
+            "status": str(given.get("status") or "APPROVED"),
+        }
+        sim.add_template(waba_id, template)
+        created.append(template)
+    return {"templates": created}
+
+
 @post("/_simulator/templates/{template_id:str}/status", status_code=200)
 async def set_template_status(
     request: AnyRequest,
@@ -898,6 +1008,7 @@ async def subscribe_app(
 # --- the app ---------------------------------------------------------------------------------------------
 
 ROUTES = [
+    *groups.ROUTES,
     app_access_token,
     subscribe_app,
     send_message,
@@ -909,6 +1020,7 @@ ROUTES = [
     list_templates,
     create_template,
     delete_template,
+    migrate_templates,
     update_node,
     health,
     get_config,
@@ -924,6 +1036,7 @@ ROUTES = [
     add_fault,
     list_faults,
     clear_faults,
+    seed_templates,
     set_template_status,
     verify_webhook,
 ]

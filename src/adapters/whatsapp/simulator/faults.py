@@ -74,7 +74,8 @@ class FaultInjection(ASGIMiddleware):
       after a few bytes and the connection closed (uvicorn logs "ASGI callable returned without completing
       response"; the client gets a transport error such as httpx.RemoteProtocolError).
 
-    `match` in a fault limits it to paths containing that text (e.g. "/messages").
+    `match` in a fault limits it to paths containing that text (e.g. "/messages"). Media downloads (the
+    attachments URL of a media node) get a fault only when its `match` names them (e.g. "attachments").
     """
 
     scopes = (ScopeType.HTTP,)

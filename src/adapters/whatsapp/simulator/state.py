@@ -14,6 +14,7 @@ FaultKind = Literal["latency", "http_500", "error", "drop"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("latency", "http_500", "error", "drop")
 
 GRAPH_PATH = re.compile(r"^/v\d+(\.\d+)?/")
+MEDIA_DOWNLOAD_PATH = "/whatsapp_business/attachments"
 
 
 @dataclass
@@ -108,6 +109,8 @@ class SimulatorState:
         self.read_receipts: list[ReadReceipt] = []
         self.media: dict[str, StoredMedia] = {}
         self.templates: list[dict[str, Any]] = []
+        self.template_wabas: dict[str, str] = {}
+        """Which WABA owns each template (by id); a template not in it belongs to the settings' WABA."""
         self.faults: list[Fault] = []
         self.webhooks: list[WebhookAttempt] = []
         self.inbound: list[dict[str, Any]] = []
@@ -123,6 +126,7 @@ class SimulatorState:
         self.read_receipts.clear()
         self.media.clear()
         self.templates.clear()
+        self.template_wabas.clear()
         self.faults.clear()
         self.webhooks.clear()
         self.inbound.clear()
@@ -133,10 +137,12 @@ class SimulatorState:
 
     def take_fault(self, path: str) -> Fault | None:
         """The fault the Graph API call at `path` gets, counted as used; None if none is pending."""
-        if not GRAPH_PATH.match(path):
+        download = path.startswith(MEDIA_DOWNLOAD_PATH)
+        if not GRAPH_PATH.match(path) and not download:
             return None
         for fault in self.faults:
-            if fault.applies_to(path):
+            # Media downloads get only the faults that name their path (`"match": "attachments"`).
+            if fault.applies_to(path) and (not download or fault.match is not None):
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self.faults.remove(fault)
@@ -145,6 +151,17 @@ class SimulatorState:
 
     def template(self, template_id: str) -> dict[str, Any] | None:
         return next((t for t in self.templates if t["id"] == template_id), None)
+
+    def waba_of(self, template: dict[str, Any]) -> str:
+        return self.template_wabas.get(str(template["id"]), self.settings.waba_id)
+
+    def templates_of(self, waba_id: str) -> list[dict[str, Any]]:
+        """A WABA's templates, oldest first: like Meta, every WABA has its own."""
+        return [t for t in self.templates if self.waba_of(t) == waba_id]
+
+    def add_template(self, waba_id: str, template: dict[str, Any]) -> None:
+        self.templates.append(template)
+        self.template_wabas[str(template["id"])] = waba_id
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run in the background, keeping a reference so the task is neither collected nor forgotten."""

@@ -151,10 +151,9 @@ class WebhookSender:
     async def send_template_status(
         self, template: dict[str, Any], event: str, reason: str | None = None
     ) -> Delivery:
-        settings = self._state.settings
         return await self.deliver(
             payloads.envelope(
-                settings.waba_id,
+                self._state.waba_of(template),
                 "message_template_status_update",
                 payloads.template_status_value(template, event, reason),
             ),

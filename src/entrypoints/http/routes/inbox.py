@@ -231,6 +231,7 @@ async def list_messages(
     since: datetime | None = None,
     until: datetime | None = None,
     q: Annotated[str | None, QueryParameter(max_length=200, description="Text contains")] = None,
+    group_id: Annotated[UUID | None, QueryParameter(description="Messages of this group")] = None,
 ) -> Envelope[MessagePage]:
     filters = MessageFilters(
         direction=direction,
@@ -241,6 +242,7 @@ async def list_messages(
         since=since,
         until=until,
         text=q,
+        group_id=group_id,
     )
     page = await inbox_reader.messages(
         principal.tenant_id, filters, limit=limit, before=decode_cursor(cursor)

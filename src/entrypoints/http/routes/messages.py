@@ -30,9 +30,10 @@ class Context(msgspec.Struct):
 
 
 class SendMessageBody(msgspec.Struct, forbid_unknown_fields=True):
-    """`{"to", "type", "<type>": {...}}` with the type's object as Meta's Cloud API names it."""
+    """`{"to", "type", "<type>": {...}}` with the type's object as Meta's Cloud API names it; `group_id`
+    (a group of `/api/v1/groups`) instead of `to` sends to a WhatsApp group."""
 
-    to: Phone
+    to: Phone | None = None
     type: Annotated[str, msgspec.Meta(min_length=1, max_length=20)] = "text"
     text: Payload | Annotated[str, msgspec.Meta(max_length=4096)] | None = None
     image: Payload | None = None
@@ -50,6 +51,7 @@ class SendMessageBody(msgspec.Struct, forbid_unknown_fields=True):
     channel_id: UUID | None = None
     messaging_product: str | None = None
     recipient_type: str | None = None
+    group_id: UUID | None = None
 
 
 class SendTextBody(msgspec.Struct):
@@ -68,12 +70,15 @@ def _request(body: SendMessageBody) -> SendRequest:
         raise InvalidInput(
             f"A {body.type} message needs a '{body.type}' object, as Meta's Cloud API names it"
         )
+    if (body.to is None) == (body.group_id is None):
+        raise InvalidInput("Give either 'to' (a phone number) or 'group_id' (a group), not both")
     return SendRequest(
-        to=body.to,
+        to=body.to or "",
         type=body.type,
         payload=payload,
         context_wamid=body.context.message_id if body.context else None,
         channel_id=body.channel_id,
+        group_id=body.group_id,
     )
 
 

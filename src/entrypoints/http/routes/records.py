@@ -16,12 +16,8 @@ from pywhatsapp.domain.tenancy.membership import Role
 from pywhatsapp.entrypoints.http.dependencies import from_container
 from pywhatsapp.entrypoints.http.envelope import Envelope, ListPage, ok
 from pywhatsapp.entrypoints.http.schemas import (
-    AudienceRead,
     CampaignRead,
     ChannelRead,
-    ContactRead,
-    GroupRead,
-    TemplateRead,
     present,
 )
 from pywhatsapp.entrypoints.http.security import requires
@@ -62,10 +58,6 @@ def list_route(
 
 
 ROUTES = [
-    list_route("/api/v1/contacts", "contacts", ContactRead, "list_contacts"),
-    list_route("/api/v1/groups", "groups", GroupRead, "list_groups"),
-    list_route("/api/v1/audiences", "audiences", AudienceRead, "list_audiences"),
-    list_route("/api/v1/templates", "templates", TemplateRead, "list_templates"),
     list_route("/api/v1/campaigns", "campaigns", CampaignRead, "list_campaigns"),
     # Channel settings and raw webhook bodies are for administrators.
     list_route("/api/v1/channels", "channels", ChannelRead, "list_channels", role=Role.ADMIN),
