@@ -237,7 +237,11 @@ async def test_pause_resume_and_cancel(shop: CampaignShop) -> None:
     assert final["status"] == "cancelled"
     sent = len(shop.sent())
     assert sent < 40
-    rows = (await shop.client.get(f"/api/v1/campaigns/{campaign['id']}/recipients", params={"state": "pending"}, headers=shop.auth)).json()["data"]["items"]
+    rows = (
+        await shop.client.get(
+            f"/api/v1/campaigns/{campaign['id']}/recipients", params={"state": "pending"}, headers=shop.auth
+        )
+    ).json()["data"]["items"]
     assert final["counts"]["skipped"] + sent == 40, (final["counts"], rows[:3], cancelled.json())
     assert (await shop.action(campaign["id"], "resume")).status_code == 409
 

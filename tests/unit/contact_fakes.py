@@ -247,7 +247,7 @@ class FakeContactImports:
         ]
         if not free:
             return None
-        row = min(free, key=lambda r: r.job.created_at)
+        row: FakeImportRow = min(free, key=lambda r: r.job.created_at)
         row.lease_owner, row.lease_until = owner, now + timedelta(seconds=lease_seconds)
         return copy.deepcopy(row.job)
 

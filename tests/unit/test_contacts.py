@@ -128,6 +128,7 @@ def test_every_international_format_of_a_valid_number_gives_one_wa_id(
 @given(number=_valid_numbers())
 def test_a_national_format_in_its_own_region_gives_the_same_wa_id(number: phonenumbers.PhoneNumber) -> None:
     region = phonenumbers.region_code_for_number(number)
+    assert region is not None
     national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
     # Bare national digits may also read as another country's WhatsApp id; that reading wins (documented).
     assume(not national.isdigit())

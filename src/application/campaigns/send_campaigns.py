@@ -199,11 +199,10 @@ class ChannelDriver:
                     ),
                 )
                 continue
-            start = self._pacer.reserve(loop.time())
-            delay = start - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
             await self._slots.acquire()
+            while (delay := self._pacer.delay(loop.time())) > 0:
+                await asyncio.sleep(delay)
+            self._pacer.record(loop.time())
             self._last_send_to[recipient.wa_id] = time.monotonic()
             task = asyncio.create_task(self._send(campaign, recipient))
             self._in_flight[recipient.id] = task

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from pywhatsapp.adapters.persistence.base import TenantScoped, enum_column
 from pywhatsapp.domain.contacts.contact_import import ImportStatus
@@ -31,7 +31,7 @@ class ContactImportRow(TenantScoped):
     mapping: Mapped[dict[str, Any]] = mapped_column(JSONB)
     default_region: Mapped[str] = mapped_column(sa.String(3))
     # The file itself, read only by the runner (polls never load it).
-    source: Mapped[str] = deferred(mapped_column(sa.Text))
+    source: Mapped[str] = mapped_column(sa.Text, deferred=True)
     total_rows: Mapped[int] = mapped_column(default=0, server_default="0")
     processed: Mapped[int] = mapped_column(default=0, server_default="0")
     created: Mapped[int] = mapped_column(default=0, server_default="0")
