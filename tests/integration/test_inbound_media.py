@@ -278,8 +278,12 @@ def test_pywhatsapp_worker_downloads_queued_media_without_the_web_server(
         }
         assert CliRunner().invoke(cli, ["setup"], env=env, catch_exceptions=False).exit_code == 0
         # The customer's message reaches no server: its webhook body is ingested here, as the app would.
-        body = {"type": "document", "document": {"mime_type": "application/pdf", "filename": "a.pdf"}}
-        body["document"]["data_base64"] = base64.b64encode(PDF).decode()
+        document = {
+            "mime_type": "application/pdf",
+            "filename": "a.pdf",
+            "data_base64": base64.b64encode(PDF).decode(),
+        }
+        body = {"type": "document", "document": document}
         answer = simulator.control("POST", f"customers/{CUSTOMER}/messages", json=body).json()
 
         async def ingest() -> None:

@@ -6,12 +6,15 @@ import base64
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from obstore.store import LocalStore, S3Store
 
+from pywhatsapp.adapters.media.object_storage import ObjectMediaStorage
 from pywhatsapp.application.media.fetch_inbound_media import FetchInboundMedia, storage_path
 from pywhatsapp.application.media.ports import ClaimedMedia, FetchedMedia
 from pywhatsapp.application.messaging.gateway import GatewayUnreachable
@@ -32,6 +35,8 @@ from pywhatsapp.domain.media.inbound import (
 from pywhatsapp.domain.messaging.message import Direction, Message, MessageStatus
 from pywhatsapp.domain.realtime.event import EventType
 from pywhatsapp.domain.tenancy.tenant import Tenant
+from pywhatsapp.entrypoints.container import build_container
+from pywhatsapp.entrypoints.settings import Settings, SettingsError, load_settings
 from tests.unit.fakes import FakeUnitOfWorkFactory
 
 DATA = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -266,3 +271,51 @@ async def test_downloads_that_keep_failing_are_given_up_and_a_new_request_queues
     assert media.state is MediaState.PENDING and media.attempts == 0 and media.media_id == "m2"
     async with factory(message.tenant_id) as uow:
         assert not await uow.media_downloads.request(message.id, uuid4(), reference)  # already queued
+
+
+# --- where files go --------------------------------------------------------------------------------------
+
+
+def _settings(**env: str) -> Settings:
+    return load_settings({"DATABASE_URL": "postgresql://u@127.0.0.1:1/db", **env}, env_file=None)
+
+
+def test_files_go_under_the_data_dir_by_default_and_to_s3_by_configuration(tmp_path: Path) -> None:
+    local = ObjectMediaStorage(_settings(PYWHATSAPP_DATA_DIR=str(tmp_path)).media_storage_url)
+    assert local.scheme == "file" and isinstance(local.backend.fs, LocalStore)
+    assert (tmp_path / "media").is_dir()
+
+    settings = _settings(
+        MEDIA_STORAGE_URL="s3://inbound-media/pywhatsapp",
+        MEDIA_S3_ENDPOINT="http://127.0.0.1:9000",
+        MEDIA_S3_REGION="eu-central-1",
+        MEDIA_S3_ACCESS_KEY_ID="minio",
+        MEDIA_S3_SECRET_ACCESS_KEY="minio-secret",
+    )
+    s3 = build_container(settings).media_storage()
+    assert s3.scheme == "s3" and isinstance(s3.backend.fs, S3Store)
+    assert s3.backend.fs.prefix == "pywhatsapp"
+    assert s3.backend.fs.config == {
+        "bucket": "inbound-media",
+        "endpoint": "http://127.0.0.1:9000",
+        "region": "eu-central-1",
+        "access_key_id": "minio",
+        "secret_access_key": "minio-secret",
+    }
+
+
+def test_a_storage_url_of_an_unknown_kind_stops_start_up_naming_the_variable() -> None:
+    with pytest.raises(SettingsError, match="MEDIA_STORAGE_URL"):
+        _settings(MEDIA_STORAGE_URL="ftp://files.example.com/media")
+    with pytest.raises(SettingsError, match="MEDIA_RETRY_SECONDS"):
+        _settings(MEDIA_RETRY_SECONDS="0")
+    assert _settings(MEDIA_STORAGE_URL="relative/dir").media_storage_url.startswith("file:///")
+
+
+async def test_local_storage_saves_reads_ranges_and_deletes(tmp_path: Path) -> None:
+    storage = ObjectMediaStorage(f"file://{tmp_path}/media")
+    await storage.save("tenant/message", DATA, "image/png")
+    assert await storage.read("tenant/message") == DATA
+    assert await storage.read("tenant/message", 10, 19) == DATA[10:20]
+    await storage.delete("tenant/message")
+    assert not (tmp_path / "media" / "tenant" / "message").exists()

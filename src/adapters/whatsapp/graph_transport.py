@@ -14,6 +14,7 @@ from __future__ import annotations
 import httpx
 
 GRAPH_API_URL = "https://graph.facebook.com"
+MAX_CONNECTIONS = 40
 
 
 class RewritingTransport(httpx.AsyncBaseTransport):
@@ -65,6 +66,13 @@ def graph_http_client(graph_api_url: str, *, timeout: float = 30) -> httpx.Async
 
     Each WhatsApp client needs a client of its own (PyWA refuses a session that already carries a token).
     """
+    # Connections are kept for reuse rather than opened per request (httpx keeps only 20 by default); the
+    # pool stays small because httpx checks each of its connections on every request (see PywaGateway).
+    limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
     if is_meta_graph_api(graph_api_url):
-        return httpx.AsyncClient(timeout=timeout)
-    return httpx.AsyncClient(timeout=timeout, transport=RewritingTransport(graph_api_url))
+        return httpx.AsyncClient(timeout=timeout, limits=limits)
+    # TLS is verified for an https target; a plain-http simulator skips loading the CA bundle.
+    inner = httpx.AsyncHTTPTransport(verify=httpx.URL(graph_api_url).scheme == "https", limits=limits)
+    return httpx.AsyncClient(
+        timeout=timeout, limits=limits, transport=RewritingTransport(graph_api_url, inner)
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 from typing import Any
 from uuid import UUID
@@ -19,17 +20,20 @@ from pywhatsapp.domain.media.inbound import MediaTooLarge
 from pywhatsapp.domain.messaging.sending import SendRefused
 
 logger = logging.getLogger(__name__)
+SEND_SHARDS = 8
 
 
 class PywaGateway:
-    def __init__(self, graph_api_url: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, graph_api_url: str, *, timeout: float = 30.0, send_shards: int = SEND_SHARDS) -> None:
         self._graph_api_url = graph_api_url
         self._timeout = timeout
-        self._clients: dict[tuple[UUID, str], WhatsApp] = {}
+        self._send_shards = send_shards
+        self._clients: dict[tuple[UUID, str, int], WhatsApp] = {}
+        self._turn = itertools.count()
 
-    def _client(self, channel: Channel) -> WhatsApp:
+    def _client(self, channel: Channel, shard: int = 0) -> WhatsApp:
         # Keyed by the token too: a channel whose token changed gets a fresh client.
-        key = (channel.id, hashlib.sha256(channel.access_token.encode()).hexdigest())
+        key = (channel.id, hashlib.sha256(channel.access_token.encode()).hexdigest(), shard)
         client = self._clients.get(key)
         if client is None:
             client = WhatsApp(
@@ -40,6 +44,11 @@ class PywaGateway:
             )
             self._clients[key] = client
         return client
+
+    def _sending_client(self, channel: Channel) -> WhatsApp:
+        """Sends take turns over a few clients: httpx's pool checks every connection on each request,
+        so many small pools carry a campaign's hundreds of requests in flight faster than one big one."""
+        return self._client(channel, next(self._turn) % self._send_shards)
 
     def client_for(self, channel: Channel) -> WhatsApp:
         """The channel's PyWA client, for adapters of other Graph API areas (templates) to share."""
@@ -61,7 +70,7 @@ class PywaGateway:
             raise GatewayUnreachable(f"{operation}: {type(error).__name__}") from error
 
     async def send(self, channel: Channel, message: OutgoingMessage) -> str:
-        client = self._client(channel)
+        client = self._sending_client(channel)
         answer = await self._call(
             "send",
             client.api.send_message(

@@ -29,7 +29,7 @@ from pywhatsapp.domain.media.inbound import (
 from pywhatsapp.domain.realtime.event import EventType, RealtimeEvent
 
 logger = logging.getLogger(__name__)
-BATCH = 8
+BATCH = 4
 LEASE = timedelta(minutes=10)
 """A claimed download is not claimed again for this long (a worker that dies mid-download lets it go)."""
 FAILED_ROUND_PAUSE = 5.0

@@ -21,7 +21,12 @@ from pywhatsapp.entrypoints.cli.context import console
 )
 @click.option("--app-secret", envvar="FB_APP_SECRET", help="Signs webhooks (default: FB_APP_SECRET).")
 @click.option("--phone-number-id", default="1122334455667", show_default=True)
-def simulator(host: str, port: int, webhook_url: str, app_secret: str | None, phone_number_id: str) -> None:
+@click.option(
+    "--latency", default=0.0, show_default=True, type=click.FloatRange(0, 60), help="Seconds per send answer."
+)
+def simulator(
+    host: str, port: int, webhook_url: str, app_secret: str | None, phone_number_id: str, latency: float
+) -> None:
     """Serve a Graph API look-alike: sends get wamids and signed sent/delivered/read webhooks.
 
     Point the app at it with GRAPH_API_URL=http://HOST:PORT. Make a customer write with
@@ -29,6 +34,9 @@ def simulator(host: str, port: int, webhook_url: str, app_secret: str | None, ph
     """
     console.print(f"Cloud API simulator on http://{host}:{port} → webhooks to {webhook_url}")
     settings = SimulatorSettings(
-        webhook_url=webhook_url, app_secret=app_secret, phone_number_id=phone_number_id
+        webhook_url=webhook_url or None,
+        app_secret=app_secret,
+        phone_number_id=phone_number_id,
+        response_latency=latency,
     )
     asyncio.run(run_simulator(host, port, settings))

@@ -246,7 +246,7 @@ def create_app(container: Container) -> Litestar:
             *contacts.ROUTES,
             *audiences.ROUTES,
             *groups.ROUTES,
-            templates.TemplateController,
+            *templates.ROUTES,
             *campaigns.ROUTES,
             webhooks.verify_subscription,
             webhooks.receive_updates,

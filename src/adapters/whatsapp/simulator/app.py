@@ -28,10 +28,14 @@ Control API, for tests and people (no token):
 - GET  /_simulator/sent | read_receipts | webhooks | inbound | media | faults | config
 - POST /_simulator/config                       change webhook_url, app_secret, auto_read, status_delays
 - POST /_simulator/reset                        forget everything but the settings
+
+The Groups API (`/{phone_id}/groups`, `/{group_id}`, invite links, join requests, participants, group
+sends) and its control routes live in `groups.py`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import dataclasses
@@ -275,6 +279,8 @@ async def send_message(
         biz_opaque_callback_data=str(tracker) if tracker is not None else None,
         received_at=time.time(),
     )
+    if sim.settings.response_latency:
+        await asyncio.sleep(sim.settings.response_latency)
     sim.record_sent(message)
     sim.spawn(webhooks.status_timeline(message))
     contact = {"input": str(to), "wa_id": wa_id} if to else {"input": str(recipient), "user_id": user_id}
@@ -656,6 +662,8 @@ async def update_config(request: AnyRequest, sim: NamedDependency[SimulatorState
             changes[key] = None if body[key] is None else str(body[key])
     if "auto_read" in body:
         changes["auto_read"] = bool(body["auto_read"])
+    if "response_latency" in body:
+        changes["response_latency"] = max(0.0, float(body["response_latency"]))
     if "template_review_delay" in body:
         value = body["template_review_delay"]
         changes["template_review_delay"] = None if value is None else float(value)

@@ -36,6 +36,8 @@ class SimulatorSettings:
     webhook_retry_delay: float = 0.1
     """Seconds before the first retry; doubled before each next one."""
     webhook_timeout: float = 10.0
+    response_latency: float = 0.0
+    """Seconds every send waits before its answer, as Meta's round trip would (benchmarks use 0.1)."""
     template_review_delay: float | None = 0.2
     """Seconds until a created template is APPROVED (with a status webhook); None leaves it PENDING."""
 

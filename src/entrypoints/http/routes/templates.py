@@ -11,9 +11,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, delete, get, post
+from litestar import delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from pywhatsapp.application.common.list_records import MAX_OFFSET, MAX_PAGE_SIZE
 from pywhatsapp.application.templates.manage_templates import ManageTemplates
@@ -26,6 +26,12 @@ from pywhatsapp.entrypoints.http.dependencies import from_container
 from pywhatsapp.entrypoints.http.envelope import Envelope, ListPage, ok
 from pywhatsapp.entrypoints.http.security import requires
 
+PATH = "/api/v1/templates"
+TAGS = ["templates"]
+SERVICES = {
+    "manage_templates": from_container("manage_templates"),
+    "sync_templates": from_container("sync_templates"),
+}
 ADMIN = [requires(Role.ADMIN)]
 AGENT = [requires(Role.AGENT)]
 Component = dict[str, Any]
@@ -107,124 +113,140 @@ def _detail(template: MessageTemplate) -> TemplateDetail:
     )
 
 
-class TemplateController(Controller):
-    path = "/api/v1/templates"
-    tags = ["templates"]
-    dependencies = {
-        "manage_templates": from_container("manage_templates"),
-        "sync_templates": from_container("sync_templates"),
-    }
-
-    @get("/", guards=AGENT, operation_id="list_templates", summary="The tenant's templates, by name")
-    async def list_templates(
-        self,
-        principal: NamedDependency[Principal],
-        manage_templates: NamedDependency[ManageTemplates],
-        status: Annotated[str | None, QueryParameter(max_length=32, description="APPROVED...")] = None,
-        name: Annotated[str | None, QueryParameter(max_length=512, description="A part of the name")] = None,
-        language: Annotated[str | None, QueryParameter(max_length=16, description="en_US, pt_BR...")] = None,
-        category: Annotated[str | None, QueryParameter(max_length=32, description="MARKETING...")] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 50,
-        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Rows to skip")] = 0,
-    ) -> Envelope[ListPage[TemplateDetail]]:
-        where = TemplateFilter(status=status, name=name, language=language, category=category)
-        page = await manage_templates.list(principal, where, limit=limit, offset=offset)
-        return ok(
-            ListPage(
-                items=[_detail(t) for t in page.items], total=page.total, limit=page.limit, offset=page.offset
-            )
+@get(
+    PATH,
+    guards=AGENT,
+    tags=TAGS,
+    dependencies=SERVICES,
+    operation_id="list_templates",
+    summary="The tenant's templates, by name",
+)
+async def list_templates(
+    principal: NamedDependency[Principal],
+    manage_templates: NamedDependency[ManageTemplates],
+    status: Annotated[str | None, QueryParameter(max_length=32, description="APPROVED...")] = None,
+    name: Annotated[str | None, QueryParameter(max_length=512, description="A part of the name")] = None,
+    language: Annotated[str | None, QueryParameter(max_length=16, description="en_US, pt_BR...")] = None,
+    category: Annotated[str | None, QueryParameter(max_length=32, description="MARKETING...")] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 50,
+    offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Rows to skip")] = 0,
+) -> Envelope[ListPage[TemplateDetail]]:
+    where = TemplateFilter(status=status, name=name, language=language, category=category)
+    page = await manage_templates.list(principal, where, limit=limit, offset=offset)
+    return ok(
+        ListPage(
+            items=[_detail(t) for t in page.items], total=page.total, limit=page.limit, offset=page.offset
         )
-
-    @get("/{template_id:uuid}", guards=AGENT, operation_id="get_template", summary="One template")
-    async def get_template(
-        self,
-        template_id: UUID,
-        principal: NamedDependency[Principal],
-        manage_templates: NamedDependency[ManageTemplates],
-    ) -> Envelope[TemplateDetail]:
-        return ok(_detail(await manage_templates.get(principal, template_id)))
-
-    @post(
-        "/",
-        guards=ADMIN,
-        status_code=201,
-        operation_id="submit_template",
-        summary="Submit a new template to Meta for review (checked against Meta's rules first)",
     )
-    async def submit_template(
-        self,
-        data: JSONBody[TemplateCreate],
-        principal: NamedDependency[Principal],
-        manage_templates: NamedDependency[ManageTemplates],
-    ) -> Envelope[TemplateDetail]:
-        template = await manage_templates.submit(
-            principal,
-            name=data.name,
-            language=data.language,
-            category=data.category,
-            components=data.components,
-            parameter_format=data.parameter_format,
-            channel_id=data.channel_id,
-        )
-        return ok(_detail(template), message=f"Submitted to Meta: {template.status}")
 
-    @delete(
-        "/{template_id:uuid}",
-        guards=ADMIN,
-        status_code=200,
-        operation_id="delete_template",
-        summary="Delete the template at Meta and here",
-    )
-    async def delete_template(
-        self,
-        template_id: UUID,
-        principal: NamedDependency[Principal],
-        manage_templates: NamedDependency[ManageTemplates],
-    ) -> Envelope[TemplateDetail]:
-        return ok(_detail(await manage_templates.delete(principal, template_id)), message="Deleted")
 
-    @post(
-        "/sync",
-        guards=ADMIN,
-        status_code=200,
-        operation_id="sync_templates",
-        summary="Bring the stored templates in line with the WABA's templates at Meta (every page)",
-    )
-    async def sync(
-        self,
-        principal: NamedDependency[Principal],
-        sync_templates: NamedDependency[SyncTemplates],
-        data: JSONBody[TemplateSyncRequest | None] = None,
-    ) -> Envelope[TemplateSyncResult]:
-        report = await sync_templates.execute(
-            principal.tenant_id, channel_id=data.channel_id if data is not None else None
-        )
-        return ok(
-            TemplateSyncResult(
-                created=report.created,
-                updated=report.updated,
-                unchanged=report.unchanged,
-                removed=report.removed,
-                at_meta=report.at_meta,
-                pages=report.pages,
-                channel_id=report.channel_id,
-            ),
-            message=f"{report.at_meta} templates at Meta",
-        )
+@get(
+    f"{PATH}/{{template_id:uuid}}",
+    guards=AGENT,
+    tags=TAGS,
+    dependencies=SERVICES,
+    operation_id="get_template",
+    summary="One template",
+)
+async def get_template(
+    template_id: FromPath[UUID],
+    principal: NamedDependency[Principal],
+    manage_templates: NamedDependency[ManageTemplates],
+) -> Envelope[TemplateDetail]:
+    return ok(_detail(await manage_templates.get(principal, template_id)))
 
-    @post(
-        "/{template_id:uuid}/preview",
-        guards=AGENT,
-        status_code=200,
-        operation_id="preview_template",
-        summary="The header, body, footer and buttons a send with these parameters would show",
+
+@post(
+    PATH,
+    guards=ADMIN,
+    tags=TAGS,
+    dependencies=SERVICES,
+    status_code=201,
+    operation_id="submit_template",
+    summary="Submit a new template to Meta for review (checked against Meta's rules first)",
+)
+async def submit_template(
+    data: JSONBody[TemplateCreate],
+    principal: NamedDependency[Principal],
+    manage_templates: NamedDependency[ManageTemplates],
+) -> Envelope[TemplateDetail]:
+    template = await manage_templates.submit(
+        principal,
+        name=data.name,
+        language=data.language,
+        category=data.category,
+        components=data.components,
+        parameter_format=data.parameter_format,
+        channel_id=data.channel_id,
     )
-    async def preview(
-        self,
-        template_id: UUID,
-        data: JSONBody[TemplatePreviewRequest],
-        principal: NamedDependency[Principal],
-        manage_templates: NamedDependency[ManageTemplates],
-    ) -> Envelope[TemplatePreview]:
-        rendered = await manage_templates.preview(principal, template_id, data.components)
-        return ok(TemplatePreview(**rendered))
+    return ok(_detail(template), message=f"Submitted to Meta: {template.status}")
+
+
+@delete(
+    f"{PATH}/{{template_id:uuid}}",
+    guards=ADMIN,
+    tags=TAGS,
+    dependencies=SERVICES,
+    status_code=200,
+    operation_id="delete_template",
+    summary="Delete the template at Meta and here",
+)
+async def delete_template(
+    template_id: FromPath[UUID],
+    principal: NamedDependency[Principal],
+    manage_templates: NamedDependency[ManageTemplates],
+) -> Envelope[TemplateDetail]:
+    return ok(_detail(await manage_templates.delete(principal, template_id)), message="Deleted")
+
+
+@post(
+    f"{PATH}/sync",
+    guards=ADMIN,
+    tags=TAGS,
+    dependencies=SERVICES,
+    status_code=200,
+    operation_id="sync_templates",
+    summary="Bring the stored templates in line with the WABA's templates at Meta (every page)",
+)
+async def sync(
+    principal: NamedDependency[Principal],
+    sync_templates: NamedDependency[SyncTemplates],
+    data: JSONBody[TemplateSyncRequest | None] = None,
+) -> Envelope[TemplateSyncResult]:
+    report = await sync_templates.execute(
+        principal.tenant_id, channel_id=data.channel_id if data is not None else None
+    )
+    return ok(
+        TemplateSyncResult(
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            removed=report.removed,
+            at_meta=report.at_meta,
+            pages=report.pages,
+            channel_id=report.channel_id,
+        ),
+        message=f"{report.at_meta} templates at Meta",
+    )
+
+
+@post(
+    f"{PATH}/{{template_id:uuid}}/preview",
+    guards=AGENT,
+    tags=TAGS,
+    dependencies=SERVICES,
+    status_code=200,
+    operation_id="preview_template",
+    summary="The header, body, footer and buttons a send with these parameters would show",
+)
+async def preview(
+    template_id: FromPath[UUID],
+    data: JSONBody[TemplatePreviewRequest],
+    principal: NamedDependency[Principal],
+    manage_templates: NamedDependency[ManageTemplates],
+) -> Envelope[TemplatePreview]:
+    rendered = await manage_templates.preview(principal, template_id, data.components)
+    return ok(TemplatePreview(**rendered))
+
+
+ROUTES = [list_templates, get_template, submit_template, delete_template, sync, preview]
