@@ -115,7 +115,8 @@ async def run_campaign(url: str, sim_url: str, recipients: int, cap: int) -> dic
     await container.engine().dispose()
     container.shutdown_resources()
 
-    sent = httpx.get(f"{sim_url}/_simulator/sent", timeout=120).json()
+    async with httpx.AsyncClient(timeout=120) as http:
+        sent = (await http.get(f"{sim_url}/_simulator/sent")).json()
     times = [m["received_at"] for m in sent if m["phone_number_id"] == f"{PHONE_ID}{cap}"]
     per_number: dict[str, int] = {}
     for m in sent:
@@ -186,7 +187,8 @@ def main() -> None:
             httpx.post(f"{sim_url}/_simulator/reset", timeout=10)
             figures = asyncio.run(run_campaign(url, sim_url, args.recipients, cap))
             print(
-                f"cap {cap:>5}/s: {figures['sent']} sent ({figures['twice']} twice) in {figures['seconds']} s;"
+                f"cap {cap:>5}/s: {figures['sent']} sent ({figures['twice']} twice)"
+                f" in {figures['seconds']} s;"
                 f" achieved {figures['achieved_per_second']}/s ({figures['achieved_ratio']:.1%} of the cap);"
                 f" most in any 1 s window {figures['max_in_any_second']} ({figures['peak_ratio']:.1%})"
             )
