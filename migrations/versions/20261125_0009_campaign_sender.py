@@ -24,9 +24,21 @@ def upgrade() -> None:
     op.create_index(
         "ix_campaign_recipients_recently_changed", "campaign_recipients", ["updated_at"], unique=False
     )
+    op.create_index(
+        "ix_messages_unthreaded",
+        "messages",
+        ["tenant_id", "wa_id"],
+        unique=False,
+        postgresql_where=sa.text("conversation_id IS NULL AND group_id IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(
+        "ix_messages_unthreaded",
+        table_name="messages",
+        postgresql_where=sa.text("conversation_id IS NULL AND group_id IS NULL"),
+    )
     op.drop_index("ix_campaign_recipients_recently_changed", table_name="campaign_recipients")
     op.drop_column("campaigns", "paused_reason")
     op.drop_column("campaigns", "duplicates_skipped")

@@ -23,14 +23,19 @@ from pywhatsapp.adapters.media.thumbnails import PillowThumbnails
 from pywhatsapp.adapters.persistence.api_key_directory import SqlApiKeyDirectory
 from pywhatsapp.adapters.persistence.campaigns import SqlCampaignQueue
 from pywhatsapp.adapters.persistence.channel_directory import SqlChannelDirectory
+from pywhatsapp.adapters.persistence.dashboard import SqlDashboardQueries
 from pywhatsapp.adapters.persistence.database import create_engine, create_session_factory
 from pywhatsapp.adapters.persistence.delivery_queue import SqlDeliveryQueue
 from pywhatsapp.adapters.persistence.encryption import configure_secret_key
 from pywhatsapp.adapters.persistence.inbox_reader import SqlInboxReader
 from pywhatsapp.adapters.persistence.media_files import SqlMediaClaims
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from pywhatsapp.adapters.whatsapp.flow_crypto import PywaFlowCrypto
+from pywhatsapp.adapters.whatsapp.flows import PywaFlows
 from pywhatsapp.adapters.whatsapp.groups import PywaGroupGateway
 from pywhatsapp.adapters.whatsapp.pywa_gateway import PywaGateway
+from pywhatsapp.adapters.whatsapp.qr_codes import PywaQrCodes
+from pywhatsapp.adapters.whatsapp.template_analytics import PywaTemplateAnalytics
 from pywhatsapp.adapters.whatsapp.templates import PywaTemplates
 from pywhatsapp.application.campaigns.manage_campaigns import ManageCampaigns
 from pywhatsapp.application.campaigns.publish_progress import PublishCampaignProgress
@@ -47,12 +52,18 @@ from pywhatsapp.application.contacts.import_contacts import (
 )
 from pywhatsapp.application.contacts.manage_audiences import ManageAudiences
 from pywhatsapp.application.contacts.manage_contacts import ManageContacts
+from pywhatsapp.application.flows.answer_flow_request import AnswerFlowRequest
+from pywhatsapp.application.flows.flow_keys import ManageFlowKeys
+from pywhatsapp.application.flows.manage_flows import ManageFlows
 from pywhatsapp.application.groups.group_membership import GroupMembership
 from pywhatsapp.application.groups.manage_groups import ManageGroups
 from pywhatsapp.application.identity.api_keys import ManageApiKeys
 from pywhatsapp.application.identity.authenticate import Authenticate
 from pywhatsapp.application.identity.create_user import CreateUser
 from pywhatsapp.application.identity.log_in import LogIn
+from pywhatsapp.application.identity.manage_members import ManageMembers
+from pywhatsapp.application.inbox.dashboard import ShowDashboard
+from pywhatsapp.application.inbox.indicate_typing import IndicateTyping
 from pywhatsapp.application.inbox.mark_conversation_read import GatewayReadReceipts, MarkConversationRead
 from pywhatsapp.application.installation.set_up_installation import SetUpInstallation
 from pywhatsapp.application.integrations.deliver_events import DeliverEvents
@@ -61,9 +72,11 @@ from pywhatsapp.application.media.fetch_inbound_media import FetchInboundMedia
 from pywhatsapp.application.media.read_message_media import ReadMessageMedia
 from pywhatsapp.application.messaging.send_message import SendMessage
 from pywhatsapp.application.messaging.upload_media import UploadMedia
+from pywhatsapp.application.qr_codes.manage_qr_codes import ManageQrCodes
 from pywhatsapp.application.templates.manage_templates import ManageTemplates
 from pywhatsapp.application.templates.migrate_templates import MigrateTemplates
 from pywhatsapp.application.templates.sync_templates import SyncTemplates
+from pywhatsapp.application.templates.template_analytics import TemplateAnalytics
 from pywhatsapp.application.tenancy.create_tenant import CreateTenant
 from pywhatsapp.application.tenancy.list_tenants import ListTenants
 from pywhatsapp.application.webhooks.apply_update import UpdateApplier
@@ -119,6 +132,7 @@ class Container(containers.DeclarativeContainer):
     authenticate = providers.Factory(Authenticate, uow_factory, access_tokens, api_key_directory)
     manage_api_keys = providers.Factory(ManageApiKeys, uow_factory)
     create_user = providers.Factory(CreateUser, uow_factory, passwords)
+    manage_members = providers.Factory(ManageMembers, uow_factory, create_user)
     create_tenant = providers.Factory(CreateTenant, uow_factory)
     list_tenants = providers.Factory(ListTenants, uow_factory)
     set_up_installation = providers.Factory(SetUpInstallation, uow_factory, passwords)
@@ -137,18 +151,31 @@ class Container(containers.DeclarativeContainer):
     )
     configure_channel = providers.Factory(ConfigureChannel, uow_factory, channel_directory)
     inbox_reader = providers.Singleton(SqlInboxReader, session_factory)
+    show_dashboard = providers.Factory(
+        ShowDashboard, providers.Singleton(SqlDashboardQueries, session_factory), uow_factory
+    )
     replay_webhook = providers.Factory(ReplayWebhook, inbox_reader, ingest_webhook)
     gateway = providers.Singleton(PywaGateway, settings.provided.GRAPH_API_URL)
     read_receipts = providers.Singleton(GatewayReadReceipts, uow_factory, gateway)
     mark_conversation_read = providers.Factory(MarkConversationRead, inbox_reader, read_receipts)
+    indicate_typing = providers.Factory(IndicateTyping, inbox_reader, uow_factory, gateway)
     send_message = providers.Factory(SendMessage, uow_factory, gateway)
     group_gateway = providers.Singleton(PywaGroupGateway, gateway)
+    meta_qr_codes = providers.Singleton(PywaQrCodes, gateway)
+    manage_qr_codes = providers.Factory(ManageQrCodes, uow_factory, meta_qr_codes)
     manage_groups = providers.Factory(ManageGroups, uow_factory, group_gateway)
     group_membership = providers.Factory(GroupMembership, uow_factory, group_gateway)
     meta_templates = providers.Singleton(PywaTemplates, gateway)
     manage_templates = providers.Factory(ManageTemplates, uow_factory, meta_templates)
     sync_templates = providers.Factory(SyncTemplates, uow_factory, meta_templates)
     migrate_templates = providers.Factory(MigrateTemplates, uow_factory, meta_templates, sync_templates)
+    meta_template_analytics = providers.Singleton(PywaTemplateAnalytics, gateway)
+    template_analytics = providers.Factory(TemplateAnalytics, uow_factory, meta_template_analytics)
+    meta_flows = providers.Singleton(PywaFlows, gateway)
+    flow_crypto = providers.Singleton(PywaFlowCrypto)
+    manage_flows = providers.Factory(ManageFlows, uow_factory, meta_flows)
+    manage_flow_keys = providers.Factory(ManageFlowKeys, uow_factory, meta_flows, flow_crypto)
+    answer_flow_request = providers.Factory(AnswerFlowRequest, uow_factory, flow_crypto)
     register_webhook = providers.Factory(RegisterWebhook, uow_factory, gateway)
     upload_media = providers.Factory(UploadMedia, uow_factory, gateway)
     manage_event_endpoints = providers.Factory(ManageEventEndpoints, uow_factory)

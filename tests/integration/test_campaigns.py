@@ -366,3 +366,27 @@ async def test_bad_campaigns_are_refused_in_the_envelope(
     for word in words:
         assert word in response.json()["message"].lower()
     assert (await shop.client.get("/api/v1/campaigns", headers=shop.auth)).json()["data"]["total"] == 0
+
+
+async def test_campaign_messages_show_in_the_thread_once_the_customer_answers(shop: CampaignShop) -> None:
+    (customer,) = numbers(1)
+    campaign = await shop.create(
+        name="Threaded", **TEMPLATE, recipients={"phone_numbers": [customer]}, start=True
+    )
+    await shop.wait_counts(campaign["id"], read=1)
+    (sent,) = shop.sent()
+    await asyncio.sleep(1.1)  # Meta's timestamps have whole seconds: the answer comes in a later one
+    shop.sim.control(
+        "POST", f"customers/{customer}/messages", json={"type": "text", "text": {"body": "Tell me more"}}
+    ).raise_for_status()
+    conversations = await shop.client.get("/api/v1/conversations", headers=shop.auth)
+    (conversation,) = [c for c in conversations.json()["data"]["items"] if c["wa_id"] == customer]
+    thread = await shop.client.get(f"/api/v1/conversations/{conversation['id']}/messages", headers=shop.auth)
+    items = thread.json()["data"]["items"]
+    assert [(m["direction"], m["type"]) for m in reversed(items)] == [
+        ("outgoing", "template"),
+        ("incoming", "text"),
+    ]
+    template = items[-1]
+    assert template["wamid"] == sent["wamid"] and template["status"] == "read"
+    assert template["content"]["campaign_id"] == campaign["id"]

@@ -71,12 +71,15 @@ from pywhatsapp.domain.templates.template import MessageTemplate
 from pywhatsapp.domain.tenancy.membership import Membership
 from pywhatsapp.domain.tenancy.tenant import Tenant
 from pywhatsapp.domain.webhooks.webhook_log import WebhookLogEntry
+from tests.unit.qr_code_fakes import FakeQrCodes
+from tests.unit.template_analytics_fakes import FakeTemplateSendStats
 from tests.unit.contact_fakes import (
     FakeAudienceMembers,
     FakeContactBook,
     FakeContactImports,
     contact_ports,
 )
+from tests.unit.flow_fakes import flow_ports
 
 RECORD_KINDS: tuple[str, ...] = (
     "channels",
@@ -195,6 +198,9 @@ class FakeUsers:
         found = next((u for u in self._store.users.values() if u.username == username), None)
         return copy.deepcopy(found)
 
+    async def get_many(self, user_ids: Sequence[UUID]) -> Sequence[User]:
+        return [copy.deepcopy(self._store.users[i]) for i in dict.fromkeys(user_ids) if i in self._store.users]
+
     async def update(self, user: User) -> User:
         stored = self._store.users.get(user.id)
         if stored is None:
@@ -233,6 +239,16 @@ class FakeMemberships:
     async def list_for_user(self, user_id: UUID) -> Sequence[Membership]:
         mine = [m for m in self._store.memberships.values() if m.user_id == user_id]
         return copy.deepcopy(sorted(mine, key=lambda m: m.created_at))
+
+    async def list_for_tenant(self, tenant_id: UUID) -> Sequence[Membership]:
+        members = [m for m in self._store.memberships.values() if m.tenant_id == tenant_id]
+        return copy.deepcopy(sorted(members, key=lambda m: (m.created_at, m.id)))
+
+    async def update(self, membership: Membership) -> Membership:
+        if membership.id not in self._store.memberships:
+            raise LookupError(f"Membership {membership.id} is not stored")
+        self._store.memberships[membership.id] = copy.deepcopy(membership)
+        return copy.deepcopy(membership)
 
 
 def _latest(current: datetime | None, new: datetime | None) -> datetime | None:
@@ -666,10 +682,8 @@ class FakeCampaignRecipients:
     async def add_many(self, recipients: Sequence[CampaignRecipient]) -> int:
         added = 0
         for recipient in recipients:
-            taken = self._records._find(
-                lambda r, n=recipient: r.campaign_id == n.campaign_id and r.wa_id == n.wa_id
-            )
-            if taken is None:
+            stored = {(r.campaign_id, r.wa_id) for r in self._records._visible()}
+            if (recipient.campaign_id, recipient.wa_id) not in stored:
                 await self._records.add(recipient)
                 added += 1
         return added
@@ -824,11 +838,16 @@ class FakeUnitOfWork:
         self.inbox = FakeInbox(working, tid, all_tenants=every)
         self.media_downloads = FakeMediaDownloads(records("media_files"), self.inbox)
         self.template_registry = FakeTemplates(records("templates"))
+        self.template_send_stats = FakeTemplateSendStats(self.messages)
         self.group_registry = FakeGroupRegistry(
             records("groups"), working.records.setdefault("group_participants", {})
         )
         self.contact_book, self.audience_members, self.contact_imports = contact_ports(
             working.records, tid, all_tenants=every
+        )
+        self.flows, self.flow_keys = flow_ports(working.records, tid, all_tenants=every)
+        self.qr_codes = FakeQrCodes(
+            FakeTenantRecords(working.records.setdefault("qr_codes", {}), tid, all_tenants=every)
         )
         self.events = FakeEventPublisher(self._factory.published)
 

@@ -174,12 +174,12 @@ def test_campaign_lifecycle() -> None:
     now = utc_now()
     campaign = Campaign(tenant_id=uuid4(), name="Spring", template_name="promo", language="en")
     campaign.start(now)
-    assert campaign.status is CampaignStatus.RUNNING and campaign.started_at == now
+    assert (campaign.status, campaign.started_at) == (CampaignStatus.RUNNING, now)
     campaign.pause("by hand")
     with pytest.raises(Conflict):
         campaign.start(now)
     campaign.resume(now)
     campaign.cancel(now)
-    assert campaign.status is CampaignStatus.CANCELLED
+    assert campaign.status == CampaignStatus.CANCELLED
     with pytest.raises(Conflict):
         campaign.resume(now)

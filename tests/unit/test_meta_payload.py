@@ -305,7 +305,8 @@ def test_order() -> None:
     message = parse_one("message/order.json")
     assert isinstance(message, InboundMessage)
     assert message.type == "order"
-    assert message.text is None  # Meta sent "" as the order's text
+    # Meta sent "" as the order's text: the conversation list shows a summary of the cart instead.
+    assert message.text == "Order: 7 items, 180.00 ILS"
     assert message.content["catalog_id"] == "354160437058781"
     assert len(message.content["product_items"]) == 3
 
@@ -313,7 +314,7 @@ def test_order() -> None:
     body["entry"][0]["changes"][0]["value"]["messages"][0]["order"]["text"] = "no onions"
     (with_text,) = parse_webhook_body(body)
     assert isinstance(with_text, InboundMessage)
-    assert with_text.text == "no onions"
+    assert with_text.text == "Order: 7 items, 180.00 ILS (no onions)"
 
 
 def test_referral_travels_in_content() -> None:

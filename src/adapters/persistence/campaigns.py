@@ -8,8 +8,8 @@ worker's channel is taken over by another within moments.
 from __future__ import annotations
 
 import zlib
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -26,11 +26,14 @@ from pywhatsapp.adapters.persistence.models import (
     CampaignRow,
     ChannelRow,
     ContactRow,
+    ConversationRow,
+    MessageRow,
 )
 from pywhatsapp.adapters.persistence.scoping import TRUSTED_WRITE, open_scope, stamped_rows
 from pywhatsapp.adapters.realtime.pg_notify import PgNotifyPublisher
 from pywhatsapp.application.campaigns.manage_campaigns import progress_event
 from pywhatsapp.application.campaigns.ports import AudienceSpec, SendResult
+from pywhatsapp.application.campaigns.send_campaigns import outgoing_message
 from pywhatsapp.domain.campaigns.campaign import (
     OPEN_STATES,
     Campaign,
@@ -45,10 +48,17 @@ from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.clock import utc_now
 from pywhatsapp.domain.contacts.audience import AudienceKind
 from pywhatsapp.domain.contacts.contact import Contact
+from pywhatsapp.domain.messaging.message import Direction, Message, MessageStatus
 from pywhatsapp.domain.realtime.event import EventType, RealtimeEvent
 
 R = CampaignRecipientRow
 INSERT_CHUNK = 2000
+MESSAGE_STATUS = {
+    RecipientState.SENT: MessageStatus.SENT,
+    RecipientState.DELIVERED: MessageStatus.DELIVERED,
+    RecipientState.READ: MessageStatus.READ,
+    RecipientState.FAILED: MessageStatus.FAILED,
+}
 LEASE_NAMESPACE = 0x5057  # "PW": the first key of our advisory locks, so other applications' do not clash
 
 
@@ -302,9 +312,65 @@ class SqlChannelLease:
             rows = await session.scalars(
                 sa.select(R).where(R.id.in_(list(by_id))).order_by(R.id).with_for_update()
             )
+            sent = []
             for row in rows:
                 _apply(row, by_id[row.id])
+                if by_id[row.id].state is RecipientState.SENT and row.wamid:
+                    sent.append(row)
+            await self._into_inbox(session, campaign, sent)
             await session.commit()
+
+    async def _into_inbox(
+        self, session: AsyncSession, campaign: Campaign, sent: list[CampaignRecipientRow]
+    ) -> None:
+        """Sent campaign messages show in their contacts' threads (in one statement per batch). A contact
+        without a conversation yet gets it when they answer (`touch_conversation` adopts the message)."""
+        if not sent:
+            return
+        contact_ids = [row.contact_id for row in sent if row.contact_id is not None]
+        conversations = dict(
+            (
+                await session.execute(
+                    sa.select(ConversationRow.contact_id, ConversationRow.id).where(
+                        ConversationRow.contact_id.in_(contact_ids)
+                    )
+                )
+            ).all()
+        )
+
+        def content(row: CampaignRecipientRow) -> dict[str, Any]:
+            sent_as = outgoing_message(campaign, to_entity(row, CampaignRecipient))
+            return {
+                sent_as.type: sent_as.payload,
+                "campaign_id": str(campaign.id),
+                "campaign_recipient_id": str(row.id),
+            }
+
+        messages = [
+            column_values(
+                Message(
+                    tenant_id=self.channel.tenant_id,
+                    direction=Direction.OUTGOING,
+                    type="template" if campaign.template_name else "text",
+                    wa_id=row.wa_id,
+                    wamid=row.wamid,
+                    channel_id=self.channel.id,
+                    contact_id=row.contact_id,
+                    conversation_id=conversations.get(row.contact_id) if row.contact_id else None,
+                    status=MESSAGE_STATUS.get(row.state, MessageStatus.SENT),
+                    text=campaign.text if campaign.text else f"[template {campaign.template_name}]",
+                    content=content(row),
+                ),
+                MessageRow,
+            )
+            for row in sent
+        ]
+        await session.execute(
+            insert(MessageRow)
+            .values(stamped_rows(session.sync_session, messages))
+            .on_conflict_do_nothing(index_elements=[MessageRow.tenant_id, MessageRow.wamid]),
+            execution_options={TRUSTED_WRITE: True},
+        )
 
     async def open_count(self, campaign: Campaign) -> int:
         async with self._session() as session:

@@ -237,8 +237,20 @@ class SqlInbox:
         ).returning(ConversationRow)
         stored = (await self._session.scalars(upsert, execution_options=UPSERT)).one()
         conversation = to_entity(stored, Conversation)
+        # This message, and any sent before the conversation existed (a campaign's), join its thread.
         await self._session.execute(
-            sa.update(MessageRow).where(MessageRow.id == message.id).values(conversation_id=conversation.id)
+            sa.update(MessageRow)
+            .where(
+                sa.or_(
+                    MessageRow.id == message.id,
+                    sa.and_(
+                        MessageRow.wa_id == contact.wa_id,
+                        MessageRow.conversation_id.is_(None),
+                        MessageRow.group_id.is_(None),
+                    ),
+                )
+            )
+            .values(conversation_id=conversation.id)
         )
         return conversation
 

@@ -116,6 +116,12 @@ class SqlUsers(SqlRecords[User]):
         row = await self._session.scalar(sa.select(UserRow).where(UserRow.username == username))
         return None if row is None else to_entity(row, User)
 
+    async def get_many(self, user_ids: Sequence[UUID]) -> Sequence[User]:
+        if not user_ids:
+            return []
+        rows = await self._session.scalars(sa.select(UserRow).where(UserRow.id.in_(list(user_ids))))
+        return [to_entity(row, User) for row in rows]
+
 
 class SqlMemberships(SqlRecords[Membership]):
     def __init__(self, session: AsyncSession) -> None:
@@ -134,5 +140,13 @@ class SqlMemberships(SqlRecords[Membership]):
             sa.select(MembershipRow)
             .where(MembershipRow.user_id == user_id)
             .order_by(MembershipRow.created_at)
+        )
+        return [to_entity(row, Membership) for row in rows]
+
+    async def list_for_tenant(self, tenant_id: UUID) -> Sequence[Membership]:
+        rows = await self._session.scalars(
+            sa.select(MembershipRow)
+            .where(MembershipRow.tenant_id == tenant_id)
+            .order_by(MembershipRow.created_at, MembershipRow.id)
         )
         return [to_entity(row, Membership) for row in rows]

@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from pywhatsapp.adapters.persistence import models
 from pywhatsapp.adapters.persistence.campaigns import SqlCampaignRecipients
 from pywhatsapp.adapters.persistence.contact_book import SqlAudienceMembers, SqlContactBook, SqlContactImports
+from pywhatsapp.adapters.persistence.flows import SqlFlowRegistry
 from pywhatsapp.adapters.persistence.groups import SqlGroupRegistry
 from pywhatsapp.adapters.persistence.inbox import SqlInbox
 from pywhatsapp.adapters.persistence.media_files import SqlMediaDownloads
+from pywhatsapp.adapters.persistence.qr_codes import SqlQrCodes
 from pywhatsapp.adapters.persistence.repositories import (
     SqlEventDeliveries,
     SqlMemberships,
@@ -22,6 +24,7 @@ from pywhatsapp.adapters.persistence.repositories import (
     SqlUsers,
 )
 from pywhatsapp.adapters.persistence.scoping import open_scope
+from pywhatsapp.adapters.persistence.template_analytics import SqlTemplateSendStats
 from pywhatsapp.adapters.persistence.templates import SqlTemplateRegistry
 from pywhatsapp.adapters.realtime.pg_notify import PgNotifyPublisher
 from pywhatsapp.domain.campaigns.campaign import Campaign
@@ -29,6 +32,7 @@ from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.contacts.audience import Audience
 from pywhatsapp.domain.contacts.contact import Contact
 from pywhatsapp.domain.contacts.group import Group
+from pywhatsapp.domain.flows.flow import FlowKey
 from pywhatsapp.domain.identity.api_key import ApiKey
 from pywhatsapp.domain.integrations.event_webhook import EventEndpoint
 from pywhatsapp.domain.messaging.conversation import Conversation
@@ -68,10 +72,14 @@ class SqlAlchemyUnitOfWork:
         self.inbox = SqlInbox(s)
         self.media_downloads = SqlMediaDownloads(s)
         self.template_registry = SqlTemplateRegistry(s)
+        self.template_send_stats = SqlTemplateSendStats(s)
         self.group_registry = SqlGroupRegistry(s)
         self.contact_book = SqlContactBook(s)
         self.audience_members = SqlAudienceMembers(s)
         self.contact_imports = SqlContactImports(s)
+        self.qr_codes = SqlQrCodes(s)
+        self.flows = SqlFlowRegistry(s)
+        self.flow_keys = SqlRecords(s, models.FlowKeyRow, FlowKey)
         self.events = PgNotifyPublisher(s)
         return self
 

@@ -92,6 +92,13 @@ class PywaGateway:
             "mark_read", client.api.mark_message_as_read(phone_id=channel.phone_number_id, message_id=wamid)
         )
 
+    async def indicate_typing(self, channel: Channel, wamid: str) -> None:
+        """Mark the message read and show "typing…" to the customer (PyWA's indicate_typing)."""
+        client = self._client(channel)
+        await self._call(
+            "indicate_typing", client.indicate_typing(message_id=wamid, sender=channel.phone_number_id)
+        )
+
     async def upload_media(self, channel: Channel, data: bytes, mime_type: str, filename: str) -> str:
         client = self._client(channel)
         answer = await self._call(

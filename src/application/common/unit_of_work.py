@@ -14,15 +14,19 @@ from uuid import UUID
 
 from pywhatsapp.application.campaigns.ports import CampaignRecipients
 from pywhatsapp.application.contacts.ports import AudienceMembers, ContactBook, ContactImports
+from pywhatsapp.application.flows.ports import FlowRegistry
 from pywhatsapp.application.groups.ports import GroupRegistry
 from pywhatsapp.application.media.ports import MediaDownloads
 from pywhatsapp.application.messaging.ports import EventPublisher, Inbox
+from pywhatsapp.application.qr_codes.ports import QrCodes
 from pywhatsapp.application.templates.ports import TemplateRegistry
+from pywhatsapp.application.templates.analytics_ports import TemplateSendStats
 from pywhatsapp.domain.campaigns.campaign import Campaign
 from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.contacts.audience import Audience
 from pywhatsapp.domain.contacts.contact import Contact
 from pywhatsapp.domain.contacts.group import Group
+from pywhatsapp.domain.flows.flow import FlowKey
 from pywhatsapp.domain.identity.api_key import ApiKey
 from pywhatsapp.domain.identity.user import User
 from pywhatsapp.domain.integrations.event_webhook import EventDelivery, EventEndpoint
@@ -73,6 +77,8 @@ class Users(Protocol):
 
     async def get_by_username(self, username: str) -> User | None: ...
 
+    async def get_many(self, user_ids: Sequence[UUID]) -> Sequence[User]: ...
+
     async def update(self, user: User) -> User: ...
 
 
@@ -82,6 +88,12 @@ class Memberships(Protocol):
     async def get(self, *, user_id: UUID, tenant_id: UUID) -> Membership | None: ...
 
     async def list_for_user(self, user_id: UUID) -> Sequence[Membership]: ...
+
+    async def list_for_tenant(self, tenant_id: UUID) -> Sequence[Membership]:
+        """Every membership of the tenant, oldest first."""
+        ...
+
+    async def update(self, membership: Membership) -> Membership: ...
 
 
 class EventDeliveryLog(Protocol):
@@ -131,6 +143,8 @@ class UnitOfWork(Protocol):
     @property
     def template_registry(self) -> TemplateRegistry: ...
     @property
+    def template_send_stats(self) -> TemplateSendStats: ...
+    @property
     def group_registry(self) -> GroupRegistry: ...
     @property
     def contact_book(self) -> ContactBook: ...
@@ -138,6 +152,12 @@ class UnitOfWork(Protocol):
     def audience_members(self) -> AudienceMembers: ...
     @property
     def contact_imports(self) -> ContactImports: ...
+    @property
+    def qr_codes(self) -> QrCodes: ...
+    @property
+    def flows(self) -> FlowRegistry: ...
+    @property
+    def flow_keys(self) -> TenantRecords[FlowKey]: ...
     @property
     def events(self) -> EventPublisher: ...
 

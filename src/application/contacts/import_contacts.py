@@ -27,6 +27,7 @@ from pywhatsapp.domain.contacts.contact_import import (
     CsvFile,
     ImportStatus,
     RejectedRow,
+    RowOutcome,
     plan_import,
 )
 from pywhatsapp.domain.contacts.phone import known_region
@@ -93,7 +94,7 @@ class StartContactImport:
     ) -> ContactImport:
         principal.require(Role.ADMIN)
         text = decode_csv(data)
-        source = CsvFile.parse(text)
+        source = await asyncio.to_thread(CsvFile.parse, text)
         columns = (
             ColumnMapping.from_pairs(mapping, tag_separator=tag_separator)
             if mapping
@@ -176,7 +177,8 @@ class RunContactImport:
             return None
         if job.status.finished:
             return job
-        plan = plan_import(CsvFile.parse(text), ColumnMapping.from_dict(job.mapping), job.default_region)
+        # Parsing and checking every number is CPU work: off the event loop, so the app keeps answering.
+        plan = await asyncio.to_thread(_plan, text, job)
         while job.processed < len(plan):
             batch = plan[job.processed : job.processed + self._batch_size]
             async with self._uow_factory(tenant_id) as uow:
@@ -217,6 +219,10 @@ class RunContactImport:
         async with self._uow_factory(tenant_id) as uow:
             await uow.contact_imports.release(job_id, owner)
             await uow.commit()
+
+
+def _plan(text: str, job: ContactImport) -> list[RowOutcome]:
+    return plan_import(CsvFile.parse(text), ColumnMapping.from_dict(job.mapping), job.default_region)
 
 
 async def _notify(on_progress: Progress | None, job: ContactImport) -> None:

@@ -12,6 +12,7 @@ from pywhatsapp.domain.media.inbound import MediaState, media_reference
 from pywhatsapp.domain.messaging.message import Direction, Message, MessageStatus
 from pywhatsapp.domain.messaging.opt_out import OptOutChange, OptOutKeywords
 from pywhatsapp.domain.messaging.reaction import Reaction
+from pywhatsapp.domain.qr_codes.qr_code import scanned_text
 from pywhatsapp.domain.realtime.event import EventType, RealtimeEvent, short
 from pywhatsapp.domain.templates.template import MessageTemplate
 from pywhatsapp.domain.webhooks.updates import (
@@ -86,6 +87,10 @@ class UpdateApplier:
             content["forwarded"] = True
         if update.frequently_forwarded:
             content["frequently_forwarded"] = True
+        scanned = scanned_text(update.text) if update.type == "text" else None
+        qr_code = await uow.qr_codes.matching(channel.id, scanned) if scanned else None
+        if qr_code is not None:
+            content["qr_code"] = qr_code.code  # the customer scanned this code (its prefilled message)
         message = Message(
             tenant_id=channel.tenant_id,
             direction=Direction.INCOMING,
@@ -113,6 +118,8 @@ class UpdateApplier:
             # Queued in this transaction, downloaded after the webhook is answered (FetchInboundMedia).
             await uow.media_downloads.request(message.id, channel.id, media)
         await uow.inbox.attach_reactions(update.wamid, message.id)
+        if qr_code is not None:
+            await uow.qr_codes.count_message(qr_code.id, update.timestamp)
         change = self._opt_out.change_for(update.text) if update.type == "text" else None
         opted_out = contact.opted_out
         if change is not None:
@@ -153,12 +160,14 @@ class UpdateApplier:
             error_title=update.error_title,
             callback_data=update.biz_opaque_callback_data,
         )
-        if message is not None:
+        from_campaign = message is None or bool(message.content.get("campaign_recipient_id"))
+        if message is not None and not from_campaign:
             await uow.events.publish(
                 RealtimeEvent(EventType.MESSAGE_STATUS, channel.tenant_id, message_event_data(message))
             )
-        elif update.status in RECIPIENT_STATES:
-            # Not an inbox message: a campaign send (its progress is announced by PublishCampaignProgress).
+        if from_campaign and update.status in RECIPIENT_STATES:
+            # A campaign send: its recipient moves too; progress is announced by PublishCampaignProgress
+            # about once a second rather than per status (a campaign's statuses come by the thousand).
             await uow.campaign_recipients.advance(
                 update.wamid,
                 RECIPIENT_STATES[update.status],

@@ -7,6 +7,8 @@ from enum import Enum
 from typing import Any
 
 from pywhatsapp.domain.errors import Conflict, DomainError, InvalidInput
+from pywhatsapp.domain.flows.rules import check_flow_interactive
+from pywhatsapp.domain.messaging.interactive import interactive_problem
 
 # Message types Meta accepts on /messages, named as Meta names them.
 SENDABLE_TYPES = frozenset(
@@ -120,7 +122,9 @@ def _has(payload: Any, *keys: str) -> bool:
 
 
 def check_payload(kind: str, payload: Any) -> None:
-    """The fields Meta requires for each type, checked before anything is stored or sent."""
+    """The fields Meta requires for each type, checked before anything is stored or sent.
+
+    A flow message (`interactive` of type `flow`) also gets the defaults Meta lets one leave out."""
     problem = None
     if not payload:
         problem = f"a {kind} message needs its '{kind}' object"
@@ -140,8 +144,12 @@ def check_payload(kind: str, payload: Any) -> None:
         and payload["language"].get("code")
     ):
         problem = "a template message needs 'name' and 'language': {'code': ...}"
+    elif kind == "interactive" and isinstance(payload, dict) and payload.get("type") == "flow":
+        problem = check_flow_interactive(payload)
     elif kind == "interactive" and not (_has(payload, "type") and _has(payload, "action")):
         problem = "an interactive message needs its 'type' and 'action'"
+    elif kind == "interactive":
+        problem = interactive_problem(payload)
     elif kind == "contacts" and not (isinstance(payload, list) and payload):
         problem = "a contacts message needs a list of contact cards"
     if problem:

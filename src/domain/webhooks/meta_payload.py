@@ -14,10 +14,12 @@ Shape (https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/componen
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from pywhatsapp.domain.clock import utc_now
+from pywhatsapp.domain.messaging.order import order_content, order_summary
 from pywhatsapp.domain.webhooks.updates import (
     InboundMessage,
     MalformedWebhook,
@@ -229,6 +231,9 @@ def _parse_message(
     # Everything else, and a reaction/edit/revoke too broken to say what it is about: a message, kept.
     message_type = _message_type(message)
     content = _message_content(message, meta_type)
+    if message_type == "order":
+        # The cart with its quantities, prices and totals read as numbers (Meta's may come as strings).
+        content.update(order_content(message.get("order")))
     if "errors" not in content and isinstance(value_errors, list) and value_errors:
         # Meta sometimes reports what it could not read about a message beside it, not inside it.
         content["errors"] = value_errors
@@ -269,7 +274,23 @@ def _message_content(message: dict[str, Any], meta_type: str | None) -> dict[str
     for key in _MESSAGE_EXTRAS:
         if key in message:
             content[key] = message[key]
+    if meta_type == "interactive" and content.get("type") == "nfm_reply":
+        content.update(_flow_completion(content.get("nfm_reply")))
     return content
+
+
+def _flow_completion(reply: object) -> dict[str, Any]:
+    """A flow's completion (`nfm_reply`): Meta sends the answers as a JSON string; `flow_response` holds
+    them parsed (the string stays as Meta sent it), `flow_token` the token the flow was sent with."""
+    raw = reply.get("response_json") if isinstance(reply, dict) else None
+    try:
+        parsed = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return {"flow_response": None}
+    if not isinstance(parsed, dict):
+        return {"flow_response": None}
+    token = parsed.get("flow_token")
+    return {"flow_response": parsed, "flow_token": str(token) if token is not None else None}
 
 
 def _message_text(message_type: str, message: dict[str, Any]) -> str | None:
@@ -298,7 +319,7 @@ def _message_text(message_type: str, message: dict[str, Any]) -> str | None:
                 return name
         return None
     if message_type == "order":
-        return _field_text(own, "text")
+        return order_summary(order_content(own))
     return None
 
 

@@ -34,23 +34,35 @@ from pywhatsapp.entrypoints.container import Container
 from pywhatsapp.entrypoints.http.dependencies import DEPENDENCIES
 from pywhatsapp.entrypoints.http.envelope import ErrorEnvelope
 from pywhatsapp.entrypoints.http.errors import EXCEPTION_HANDLERS
+from pywhatsapp.entrypoints.http.pages import auth as auth_pages
+from pywhatsapp.entrypoints.http.pages import chat as chat_pages
+from pywhatsapp.entrypoints.http.pages import dashboard as dashboard_pages
+from pywhatsapp.entrypoints.http.pages import logs as logs_pages
+from pywhatsapp.entrypoints.http.pages import campaigns as campaign_pages
+from pywhatsapp.entrypoints.http.pages import contacts as contact_pages
+from pywhatsapp.entrypoints.http.pages import groups as group_pages
+from pywhatsapp.entrypoints.http.pages import settings as settings_pages
+from pywhatsapp.entrypoints.http.pages import templates as template_pages
 from pywhatsapp.entrypoints.http.routes import (
     api_keys,
     audiences,
     auth,
     campaigns,
     channels,
+    composer,
     contacts,
     event_webhooks,
+    flows,
     groups,
     health,
     inbox,
     media,
     messages,
-    pages,
+    qr_codes,
     realtime,
     records,
     sandbox,
+    template_analytics,
     templates,
     tenants,
     webhooks,
@@ -233,7 +245,7 @@ def create_app(container: Container) -> Litestar:
         header_name="x-csrftoken",
         # The JSON API authenticates with bearer tokens (never cookies) for unsafe methods, and Meta signs
         # its webhooks: neither can be forged cross-site, so only the pages need CSRF tokens.
-        exclude=[r"^/api/", r"^/webhooks$"],
+        exclude=[r"^/api/", r"^/webhooks$", r"^/flows/data/"],
     )
     return Litestar(
         route_handlers=[
@@ -246,7 +258,11 @@ def create_app(container: Container) -> Litestar:
             *contacts.ROUTES,
             *audiences.ROUTES,
             *groups.ROUTES,
+            *qr_codes.ROUTES,
+            *composer.ROUTES,
+            *template_analytics.ROUTES,
             *templates.ROUTES,
+            *flows.ROUTES,
             *campaigns.ROUTES,
             webhooks.verify_subscription,
             webhooks.receive_updates,
@@ -273,12 +289,15 @@ def create_app(container: Container) -> Litestar:
             event_webhooks.event_webhook_deliveries,
             event_webhooks.enable_event_webhook,
             event_webhooks.remove_event_webhook,
-            pages.login_page,
-            pages.login_submit,
-            pages.logout_page,
-            pages.logout_submit,
-            pages.home,
-            pages.chat_page,
+            *auth_pages.ROUTES,
+            *chat_pages.ROUTES,
+            *dashboard_pages.ROUTES,
+            *logs_pages.ROUTES,
+            *contact_pages.ROUTES,
+            *group_pages.ROUTES,
+            *template_pages.ROUTES,
+            *campaign_pages.ROUTES,
+            *settings_pages.ROUTES,
             *([sandbox.sandbox_mount(settings)] if settings.sandbox else []),
             create_static_files_router(
                 path="/static", directories=[HERE / "static"], include_in_schema=False

@@ -64,6 +64,7 @@ PAGE_PREFIXES = (
     "/templates",
     "/settings",
     "/groups",
+    "/session",
 )
 
 

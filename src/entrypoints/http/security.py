@@ -35,6 +35,7 @@ PUBLIC_PATHS = [
     r"^/readyz$",
     r"^/docs($|/)",
     r"^/webhooks$",
+    r"^/flows/data/",
     r"^/static/",
     r"^/api/v1/auth/login$",
     r"^/favicon\.ico$",

@@ -11,10 +11,12 @@ from pywhatsapp.adapters.persistence.models.contacts import (
     GroupParticipantRow,
     GroupRow,
 )
+from pywhatsapp.adapters.persistence.models.flows import FlowKeyRow, FlowRow
 from pywhatsapp.adapters.persistence.models.identity import MembershipRow, TenantRow, UserRow
 from pywhatsapp.adapters.persistence.models.integrations import EventDeliveryRow, EventEndpointRow
 from pywhatsapp.adapters.persistence.models.media import MediaFileRow
 from pywhatsapp.adapters.persistence.models.messaging import ConversationRow, MessageRow, ReactionRow
+from pywhatsapp.adapters.persistence.models.qr_codes import QrCodeRow
 from pywhatsapp.adapters.persistence.models.sessions import LoginAttemptRow, WebSessionRow
 from pywhatsapp.adapters.persistence.models.templates import MessageTemplateRow
 from pywhatsapp.adapters.persistence.models.webhooks import WebhookLogRow
@@ -31,6 +33,8 @@ __all__ = [
     "ConversationRow",
     "EventDeliveryRow",
     "EventEndpointRow",
+    "FlowKeyRow",
+    "FlowRow",
     "GroupParticipantRow",
     "GroupRow",
     "LoginAttemptRow",
@@ -38,6 +42,7 @@ __all__ = [
     "MembershipRow",
     "MessageRow",
     "MessageTemplateRow",
+    "QrCodeRow",
     "ReactionRow",
     "TenantRow",
     "UserRow",

@@ -53,6 +53,13 @@ class MessageRow(TenantScoped):
             "id",
             postgresql_where=sa.text("group_id IS NOT NULL"),
         ),
+        # Messages sent before their contact had a conversation (campaigns) join it when it starts.
+        sa.Index(
+            "ix_messages_unthreaded",
+            "tenant_id",
+            "wa_id",
+            postgresql_where=sa.text("conversation_id IS NULL AND group_id IS NULL"),
+        ),
     )
 
     wamid: Mapped[str | None] = mapped_column(sa.String(200))

@@ -29,8 +29,12 @@ Control API, for tests and people (no token):
 - POST /_simulator/config                       change webhook_url, app_secret, auto_read, status_delays
 - POST /_simulator/reset                        forget everything but the settings
 
+Message QR codes (`/{phone_id}/message_qrdls`, their images, a customer scanning one) and the checks of
+catalog, product and location request messages live in `qr_codes.py`.
+
 The Groups API (`/{phone_id}/groups`, `/{group_id}`, invite links, join requests, participants, group
-sends) and its control routes live in `groups.py`.
+sends) and its control routes live in `groups.py`; the Flows API (`/{waba_id}/flows`, `/{flow_id}/assets`,
+publish, deprecate, the business public key) in `flows.py`.
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ from litestar.enums import MediaType
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath
 
-from pywhatsapp.adapters.whatsapp.simulator import groups, payloads
+from pywhatsapp.adapters.whatsapp.simulator import flows, groups, payloads, qr_codes, template_analytics
 from pywhatsapp.adapters.whatsapp.simulator.errors import (
     GraphError,
     graph_error,
@@ -210,6 +214,8 @@ def _validate_content(typ: str, content: Any) -> None:
             raise invalid_parameter("The parameter template['language']['code'] is required.")
     if typ == "interactive" and not content.get("type"):
         raise invalid_parameter("The parameter interactive['type'] is required.")
+    if typ == "interactive":
+        qr_codes.check_interactive(content)  # catalog, product and location request messages
 
 
 def _pricing_category(sim: SimulatorState, typ: str, content: Any) -> str:
@@ -369,6 +375,8 @@ async def get_node(
     _graph_call(request, version, sim.settings)
     if (group := groups.find_group(sim, node_id)) is not None:
         return await groups.get_group(request, group, sim)
+    if (flow := flows.find_flow(sim, node_id)) is not None:
+        return await flows.get_flow(request, flow, sim)
     media = sim.media.get(node_id)
     if media is not None:
         phone_filter = request.query_params.get("phone_number_id")
@@ -415,6 +423,8 @@ async def delete_node(
     _graph_call(request, version, sim.settings)
     if (group := groups.find_group(sim, node_id)) is not None:
         return await groups.delete_group(request, group, sim, webhooks)
+    if (flow := flows.find_flow(sim, node_id)) is not None:
+        return await flows.delete_flow(request, flow, sim)
     media = sim.media.get(node_id)
     phone_filter = request.query_params.get("phone_number_id")
     if media is None or (phone_filter and phone_filter != media.phone_number_id):
@@ -620,6 +630,8 @@ async def update_node(
     _graph_call(request, version, sim.settings)
     if (group := groups.find_group(sim, node_id)) is not None:
         return await groups.update_group(request, group, sim, webhooks)
+    if (flow := flows.find_flow(sim, node_id)) is not None:
+        return await flows.update_flow(request, flow, sim)
     template = sim.template(node_id)
     if template is None:
         raise _unsupported("post", node_id)
@@ -683,6 +695,9 @@ async def update_config(request: AnyRequest, sim: NamedDependency[SimulatorState
 async def reset(sim: NamedDependency[SimulatorState]) -> dict[str, bool]:
     sim.reset()
     groups.reset_groups(sim)
+    flows.reset_flows(sim)
+    template_analytics.reset_analytics(sim)
+    qr_codes.reset_qr_codes(sim)
     return {"reset": True}
 
 
@@ -1017,6 +1032,9 @@ async def subscribe_app(
 
 ROUTES = [
     *groups.ROUTES,
+    *flows.ROUTES,
+    *template_analytics.ROUTES,
+    *qr_codes.ROUTES,
     app_access_token,
     subscribe_app,
     send_message,

@@ -1,8 +1,9 @@
-"""HTML pages: sign in and out, and the pages agents work in."""
+"""Signing in and out of the pages, and switching the session's tenant among the user's memberships."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
 from litestar import Request, get, post
@@ -10,12 +11,16 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from pywhatsapp.application.common.list_records import ListRecords
 from pywhatsapp.application.identity.log_in import LogIn
 from pywhatsapp.application.tenancy.list_tenants import ListTenants
-from pywhatsapp.domain.errors import InvalidCredentials, LoginThrottled, NotAuthenticated, TenantAccessDenied
+from pywhatsapp.domain.errors import (
+    InvalidCredentials,
+    InvalidInput,
+    LoginThrottled,
+    NotAuthenticated,
+    TenantAccessDenied,
+)
 from pywhatsapp.domain.identity.principal import Principal
-from pywhatsapp.entrypoints.http.dependencies import from_container
 from pywhatsapp.entrypoints.http.routes.auth import client_address
 from pywhatsapp.entrypoints.http.security import start_session
 
@@ -26,7 +31,12 @@ class LoginForm(msgspec.Struct):
     next: Annotated[str, msgspec.Meta(max_length=2000)] = "/chat"
 
 
-def _safe_next(target: str) -> str:
+class TenantSwitchForm(msgspec.Struct):
+    tenant_id: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    next: Annotated[str, msgspec.Meta(max_length=2000)] = "/chat"
+
+
+def safe_next(target: str) -> str:
     """Only local paths: an open redirect after login would hand the session to a phishing page."""
     return (
         target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/chat"
@@ -35,7 +45,7 @@ def _safe_next(target: str) -> str:
 
 @get("/login", exclude_from_auth=True, include_in_schema=False)
 async def login_page(next: FromQuery[str] = "/chat") -> Template:
-    return Template("login.html", context={"next": _safe_next(next), "error": None, "username": ""})
+    return Template("login.html", context={"next": safe_next(next), "error": None, "username": ""})
 
 
 @post("/login", exclude_from_auth=True, include_in_schema=False, status_code=200)
@@ -50,10 +60,10 @@ async def login_submit(
         )
     except (InvalidCredentials, LoginThrottled, TenantAccessDenied, NotAuthenticated) as error:
         status = 429 if isinstance(error, LoginThrottled) else 401
-        context = {"next": _safe_next(data.next), "error": error.message, "username": data.username}
+        context = {"next": safe_next(data.next), "error": error.message, "username": data.username}
         return Template("login.html", context=context, status_code=status)
     start_session(request, result.principal)
-    return Redirect(path=_safe_next(data.next), status_code=303)
+    return Redirect(path=safe_next(data.next), status_code=303)
 
 
 @get("/logout", include_in_schema=False, exclude_from_auth=True)
@@ -73,20 +83,28 @@ async def home() -> Redirect:
     return Redirect(path="/chat")
 
 
-@get("/chat", include_in_schema=False, dependencies={"conversations": from_container("list_conversations")})
-async def chat_page(
+@post("/session/tenant", include_in_schema=False, status_code=303)
+async def switch_tenant(
+    request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
-    conversations: NamedDependency[ListRecords[Any]],
     list_tenants: NamedDependency[ListTenants],
-) -> Template:
-    page = await conversations.execute(principal, limit=50)
-    tenants = await list_tenants.of_user(principal.user_id)
-    return Template(
-        "chat.html",
-        context={
-            "principal": principal,
-            "tenants": tenants,
-            "conversations": page.items,
-            "total": page.total,
-        },
-    )
+    data: URLEncodedBody[TenantSwitchForm],
+) -> Redirect:
+    """The session moves to another tenant of the user's; any other tenant is refused (403)."""
+    try:
+        wanted = UUID(data.tenant_id)
+    except ValueError as error:
+        raise InvalidInput("tenant_id is not a tenant id") from error
+    memberships = await list_tenants.of_user(principal.user_id)
+    if wanted not in {tenant.id for tenant in memberships}:
+        raise TenantAccessDenied("You are not a member of that tenant")
+    session = dict(request.session)
+    session["tenant_id"] = str(wanted)
+    request.set_session(session)
+    target = safe_next(data.next)
+    # A page of one record (a conversation, a campaign) belongs to the tenant left behind.
+    section = "/" + target.strip("/").split("/", 1)[0]
+    return Redirect(path=section if section != "/" else "/chat", status_code=303)
+
+
+ROUTES = [login_page, login_submit, logout_page, logout_submit, home, switch_tenant]

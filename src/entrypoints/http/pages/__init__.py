@@ -1,0 +1,2 @@
+"""HTML pages, one module per area; each exposes `ROUTES`. Their layout context comes from
+`entrypoints/http/page_context.py`."""

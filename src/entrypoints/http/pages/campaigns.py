@@ -1,0 +1,255 @@
+"""The /campaigns pages: the list, a new campaign (template or text, recipients from audiences, tags or
+numbers, started now or scheduled), and one campaign's live progress, controls and per-recipient report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Request, Router, get, post
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+from litestar.response import Response, Template
+
+from pywhatsapp.application.campaigns.manage_campaigns import (
+    CampaignDraft,
+    CampaignView,
+    ListedRecipient,
+    ManageCampaigns,
+)
+from pywhatsapp.application.campaigns.ports import AudienceSpec
+from pywhatsapp.application.common.list_records import MAX_OFFSET, ListRecords
+from pywhatsapp.application.contacts.manage_audiences import ManageAudiences
+from pywhatsapp.application.templates.manage_templates import ManageTemplates
+from pywhatsapp.application.templates.ports import TemplateFilter
+from pywhatsapp.domain.campaigns.campaign import CampaignStatus, RecipientState
+from pywhatsapp.domain.errors import InvalidInput
+from pywhatsapp.domain.identity.principal import Principal
+from pywhatsapp.domain.tenancy.membership import Role
+from pywhatsapp.entrypoints.http.dependencies import from_container
+from pywhatsapp.entrypoints.http.page_context import page_context
+from pywhatsapp.entrypoints.http.pages.forms import PAGE_ERRORS, Form, go_to, is_admin, read_form
+from pywhatsapp.entrypoints.http.pages.templates import send_components
+from pywhatsapp.entrypoints.http.security import requires
+
+LISTED = 25
+REPORT_PAGE = 100
+STATES = [state.value for state in RecipientState]
+ACTIONS = {"start", "pause", "resume", "cancel"}
+
+
+def _percent(view: CampaignView) -> int:
+    total = view.counts.total
+    return 0 if total == 0 else (total - view.counts.open) * 100 // total
+
+
+def _summary(principal: Principal, view: CampaignView) -> dict[str, Any]:
+    status = view.campaign.status
+    return {
+        "campaign": view.campaign,
+        "counts": view.counts.as_dict(),
+        "percent": _percent(view),
+        "is_admin": is_admin(principal),
+        "can": {
+            "start": status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED),
+            "pause": status in (CampaignStatus.RUNNING, CampaignStatus.SCHEDULED),
+            "resume": status is CampaignStatus.PAUSED,
+            "cancel": status
+            not in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED, CampaignStatus.FAILED),
+        },
+    }
+
+
+@get("/campaigns")
+async def campaigns_page(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    manage_campaigns: NamedDependency[ManageCampaigns],
+    list_campaigns: NamedDependency[ListRecords[Any]],
+    manage_templates: NamedDependency[ManageTemplates],
+    manage_audiences: NamedDependency[ManageAudiences],
+    offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
+) -> Template:
+    page = await list_campaigns.execute(principal, limit=LISTED, offset=offset)
+    views = [await manage_campaigns.get(principal, campaign.id) for campaign in page.items]
+    extra: dict[str, Any] = {}
+    if is_admin(principal):
+        approved = await manage_templates.list(principal, TemplateFilter(status="APPROVED"), limit=200)
+        extra = {
+            "templates": approved.items,
+            "audiences": (await manage_audiences.page(principal, limit=200)).items,
+        }
+    context = await page_context(
+        request,
+        principal,
+        nav="campaigns",
+        campaigns=[_summary(principal, view) for view in views],
+        total=page.total,
+        offset=offset,
+        page_size=LISTED,
+        **extra,
+    )
+    return Template("admin/campaigns.html", context=context)
+
+
+def _scheduled_at(form: Form) -> datetime | None:
+    text = form.text("scheduled_at", max_length=40)
+    if text is None:
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("scheduled_at must be a date and time") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # the form says the time is UTC
+
+
+async def _draft(form: Form, principal: Principal, templates: ManageTemplates) -> CampaignDraft:
+    name = form.required("name", max_length=200)
+    text = form.text("text", max_length=4096)
+    chosen = form.text("template", max_length=600)
+    if text and chosen:
+        raise InvalidInput("Choose a template or write a text, not both")
+    if not chosen:
+        return CampaignDraft(name=name, text=text)
+    template_name, _, language = chosen.partition("|")
+    lines = form.lines("parameters")
+    stored = (
+        await templates.list(principal, TemplateFilter(name=template_name, language=language), limit=50)
+    ).items
+    template = next((t for t in stored if t.name == template_name and t.language == language), None)
+    if template is not None:
+        components = send_components(template, {"body": lines}) if lines else []
+    else:
+        parameters = [{"type": "text", "text": line} for line in lines]
+        components = [{"type": "body", "parameters": parameters}] if parameters else []
+    return CampaignDraft(
+        name=name, template_name=template_name, language=language or None, components=components
+    )
+
+
+@post("/campaigns", status_code=200, guards=[requires(Role.ADMIN)])
+async def create_campaign(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    manage_campaigns: NamedDependency[ManageCampaigns],
+    manage_templates: NamedDependency[ManageTemplates],
+) -> Response[Any]:
+    form = await read_form(request)
+    draft = await _draft(form, principal, manage_templates)
+    spec = AudienceSpec(
+        audience_ids=tuple(form.uuids("audience_ids")),
+        tags=tuple(form.listed("tags", max_length=1000)),
+    )
+    numbers = [ListedRecipient(phone=number) for number in form.listed("phone_numbers", max_length=100_000)]
+    if not (spec.audience_ids or spec.tags or numbers):
+        raise InvalidInput("Choose who receives it: an audience, tags or numbers")
+    when = form.text("when", max_length=20) or "draft"
+    at = _scheduled_at(form) if when == "schedule" else None
+    if when == "schedule" and at is None:
+        raise InvalidInput("Give the date and time to schedule it for")
+    campaign = await manage_campaigns.create(principal, draft)
+    await manage_campaigns.add_recipients(principal, campaign.id, spec, numbers)
+    if when in ("start", "schedule"):
+        await manage_campaigns.start(principal, campaign.id, at)
+    return go_to(request, f"/campaigns/{campaign.id}")
+
+
+async def _report(
+    principal: Principal, campaigns: ManageCampaigns, campaign_id: UUID, state: str, offset: int
+) -> dict[str, Any]:
+    if state and state not in STATES:
+        raise InvalidInput(f"state must be one of {', '.join(STATES)}")
+    recipients, counts = await campaigns.recipients(
+        principal,
+        campaign_id,
+        state=RecipientState(state) if state else None,
+        limit=REPORT_PAGE,
+        offset=offset,
+    )
+    return {
+        "campaign_id": campaign_id,
+        "recipients": recipients,
+        "state": state,
+        "states": STATES,
+        "offset": offset,
+        "page_size": REPORT_PAGE,
+        "shown_total": counts.by_state.get(state, 0) if state else counts.total,
+    }
+
+
+@get("/campaigns/{campaign_id:uuid}")
+async def campaign_page(
+    request: Request[Any, Any, Any],
+    campaign_id: UUID,
+    principal: NamedDependency[Principal],
+    manage_campaigns: NamedDependency[ManageCampaigns],
+) -> Template:
+    view = await manage_campaigns.get(principal, campaign_id)
+    report = await _report(principal, manage_campaigns, campaign_id, "", 0)
+    context = await page_context(
+        request, principal, nav="campaigns", **_summary(principal, view), report=report
+    )
+    return Template("admin/campaign.html", context=context)
+
+
+@get("/campaigns/{campaign_id:uuid}/summary")
+async def campaign_summary(
+    campaign_id: UUID,
+    principal: NamedDependency[Principal],
+    manage_campaigns: NamedDependency[ManageCampaigns],
+) -> Template:
+    view = await manage_campaigns.get(principal, campaign_id)
+    return Template("admin/_campaign_summary.html", context=_summary(principal, view))
+
+
+@get("/campaigns/{campaign_id:uuid}/recipients")
+async def campaign_recipients(
+    campaign_id: UUID,
+    principal: NamedDependency[Principal],
+    manage_campaigns: NamedDependency[ManageCampaigns],
+    state: Annotated[str, QueryParameter(max_length=20)] = "",
+    offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
+) -> Template:
+    report = await _report(principal, manage_campaigns, campaign_id, state, offset)
+    return Template("admin/_campaign_recipients.html", context={"report": report})
+
+
+@post("/campaigns/{campaign_id:uuid}/{action:str}", status_code=200, guards=[requires(Role.ADMIN)])
+async def control_campaign(
+    request: Request[Any, Any, Any],
+    campaign_id: UUID,
+    action: str,
+    principal: NamedDependency[Principal],
+    manage_campaigns: NamedDependency[ManageCampaigns],
+) -> Response[Any]:
+    if action not in ACTIONS:
+        raise InvalidInput(f"action must be one of {', '.join(sorted(ACTIONS))}")
+    view = await getattr(manage_campaigns, action)(principal, campaign_id)
+    if request.headers.get("hx-request") != "true":
+        return go_to(request, f"/campaigns/{campaign_id}")
+    return Template("admin/_campaign_summary.html", context=_summary(principal, view))
+
+
+ROUTES = [
+    Router(
+        path="/",
+        route_handlers=[
+            campaigns_page,
+            create_campaign,
+            campaign_page,
+            campaign_summary,
+            campaign_recipients,
+            control_campaign,
+        ],
+        dependencies={
+            "manage_campaigns": from_container("manage_campaigns"),
+            "list_campaigns": from_container("list_campaigns"),
+            "manage_templates": from_container("manage_templates"),
+            "manage_audiences": from_container("manage_audiences"),
+        },
+        exception_handlers=PAGE_ERRORS,
+        include_in_schema=False,
+        guards=[requires(Role.AGENT)],
+    )
+]

@@ -1,0 +1,156 @@
+// /chat: live updates from the socket (app.js), the composer's modes, template parameters and replies.
+(function () {
+  "use strict";
+  const chat = document.getElementById("chat");
+  if (!chat) return;
+  const conversationId = chat.dataset.conversationId || null;
+  const csrf = (function () {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["x-csrftoken"] || ""; }
+    catch (_) { return ""; }
+  })();
+  const search = document.getElementById("chat-search");
+  const thread = document.getElementById("thread");
+  const composer = document.getElementById("composer");
+
+  function debounce(fn, ms) {
+    let timer = null;
+    return function () { clearTimeout(timer); timer = setTimeout(fn, ms); };
+  }
+
+  const refreshList = debounce(function () {
+    const params = new URLSearchParams();
+    if (search && search.value) params.set("q", search.value);
+    if (conversationId) params.set("active", conversationId);
+    htmx.ajax("GET", "/chat/list?" + params.toString(), { target: "#conversation-list", swap: "innerHTML" });
+  }, 150);
+
+  const refreshThread = debounce(function () {
+    if (!conversationId) return;
+    htmx.ajax("GET", "/chat/" + conversationId + "/thread", { target: "#thread", swap: "innerHTML" });
+  }, 100);
+
+  function markRead() {
+    if (!conversationId) return Promise.resolve();
+    return fetch("/chat/" + conversationId + "/read", {
+      method: "POST", headers: { "x-csrftoken": csrf }, credentials: "same-origin",
+    }).then(refreshList, refreshList);
+  }
+
+  function scrollDown() {
+    if (thread) thread.scrollTop = thread.scrollHeight;
+  }
+
+  // --- live events ------------------------------------------------------------------------------
+  function about(detail) { return detail && detail.conversation_id === conversationId; }
+
+  document.addEventListener("pw:message_incoming", function (e) {
+    refreshList();
+    if (about(e.detail)) { refreshThread(); if (document.visibilityState === "visible") markRead(); }
+  });
+  ["pw:message_outgoing", "pw:message_status"].forEach(function (name) {
+    document.addEventListener(name, function (e) {
+      refreshList();
+      if (about(e.detail)) refreshThread();
+    });
+  });
+  document.addEventListener("pw:reaction", function () { if (conversationId) refreshThread(); });
+  document.addEventListener("pw:conversation_updated", refreshList);
+  document.addEventListener("pw:socket", function (e) {
+    if (e.detail.connected && e.detail.reconnected) { refreshList(); refreshThread(); }
+  });
+
+  if (!composer) return;
+
+  // --- composer -----------------------------------------------------------------------------------
+  const errorLine = document.getElementById("composer-error");
+  const templateSelect = document.getElementById("composer-template");
+  const paramsBox = document.getElementById("template-params");
+  const templateBody = document.getElementById("template-body");
+  const replyTo = document.getElementById("reply-to");
+  const replying = document.getElementById("replying");
+
+  function setWindow(open) {
+    composer.dataset.windowOpen = open ? "true" : "false";
+    const text = composer.querySelector("input[name=mode][value=text]");
+    const tpl = composer.querySelector("input[name=mode][value=template]");
+    text.disabled = !open;
+    if (!open) tpl.checked = true;
+    else if (!tpl.checked) text.checked = true;
+    const state = document.getElementById("window-state");
+    if (state) state.textContent = open ? "24-hour window open" : "window closed: templates only";
+    applyMode();
+  }
+
+  function applyMode() {
+    const mode = composer.querySelector("input[name=mode]:checked");
+    const template = mode && mode.value === "template";
+    composer.classList.toggle("template-mode", template);
+    templateSelect.required = template;
+    paramsBox.querySelectorAll("input[data-param]").forEach(function (input) { input.required = template; });
+  }
+
+  function renderParams() {
+    paramsBox.textContent = "";
+    const option = templateSelect.selectedOptions[0];
+    templateBody.textContent = option ? option.dataset.body || "" : "";
+    if (!option || !option.value) return;
+    let params = { header: [], body: [] };
+    try { params = JSON.parse(option.dataset.params || "{}"); } catch (_) { /* no parameters */ }
+    ["header", "body"].forEach(function (part) {
+      const names = params[part] || [];
+      const hidden = document.createElement("input");
+      hidden.type = "hidden"; hidden.name = part + "_names"; hidden.value = JSON.stringify(names);
+      paramsBox.appendChild(hidden);
+      names.forEach(function (name, index) {
+        const label = document.createElement("label");
+        label.textContent = part + " {{" + name + "}} ";
+        const input = document.createElement("input");
+        input.name = part + "_" + index; input.required = true; input.maxLength = 1024;
+        input.dataset.param = name;
+        label.appendChild(input);
+        paramsBox.appendChild(label);
+      });
+    });
+    applyMode();
+  }
+
+  composer.addEventListener("change", function (e) {
+    if (e.target.name === "mode") applyMode();
+    if (e.target === templateSelect) renderParams();
+  });
+  composer.addEventListener("keydown", function (e) {
+    // Enter sends, Shift+Enter makes a new line, as in WhatsApp's own clients.
+    if (e.key === "Enter" && !e.shiftKey && e.target.id === "composer-body") {
+      e.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+  document.addEventListener("click", function (e) {
+    const button = e.target.closest && e.target.closest("[data-reply]");
+    if (button) {
+      replyTo.value = button.dataset.reply;
+      document.getElementById("replying-text").textContent = button.dataset.replyText || "";
+      replying.hidden = false;
+      document.getElementById("composer-body").focus();
+    }
+    if (e.target.id === "cancel-reply") { replyTo.value = ""; replying.hidden = true; }
+  });
+  composer.addEventListener("htmx:beforeRequest", function () { errorLine.textContent = ""; });
+  composer.addEventListener("htmx:afterRequest", function (e) {
+    if (!e.detail.successful) { errorLine.textContent = "Could not send (" + e.detail.xhr.status + ")"; return; }
+    if (e.detail.xhr.getResponseHeader("HX-Retarget")) return; // refused: the reason is in errorLine
+    composer.reset(); replyTo.value = ""; replying.hidden = true; paramsBox.textContent = "";
+    templateBody.textContent = "";
+    setWindow(composer.dataset.windowOpen === "true");
+  });
+  document.body.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target !== thread) return;
+    const state = thread.querySelector(".thread-state");
+    if (state) setWindow(state.dataset.windowOpen === "true");
+    scrollDown();
+  });
+
+  setWindow(composer.dataset.windowOpen === "true");
+  scrollDown();
+  markRead();
+})();
