@@ -30,6 +30,7 @@ from pywhatsapp.adapters.persistence.encryption import configure_secret_key
 from pywhatsapp.adapters.persistence.inbox_reader import SqlInboxReader
 from pywhatsapp.adapters.persistence.media_files import SqlMediaClaims
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from pywhatsapp.adapters.spreadsheets.xlsx import OpenpyxlReader
 from pywhatsapp.adapters.whatsapp.flow_crypto import PywaFlowCrypto
 from pywhatsapp.adapters.whatsapp.flows import PywaFlows
 from pywhatsapp.adapters.whatsapp.groups import PywaGroupGateway
@@ -224,7 +225,10 @@ class Container(containers.DeclarativeContainer):
     manage_contacts = providers.Factory(ManageContacts, uow_factory, settings.provided.DEFAULT_PHONE_REGION)
     manage_audiences = providers.Factory(ManageAudiences, uow_factory)
     start_contact_import = providers.Factory(
-        StartContactImport, uow_factory, settings.provided.DEFAULT_PHONE_REGION
+        StartContactImport,
+        uow_factory,
+        settings.provided.DEFAULT_PHONE_REGION,
+        spreadsheets=providers.Singleton(OpenpyxlReader),
     )
     contact_import_jobs = providers.Factory(ContactImportJobs, uow_factory)
     run_contact_import = providers.Factory(

@@ -111,7 +111,7 @@ class Shop:
     token: str
     tenant_id: UUID
     tenant_slug: str
-    channel_id: UUID
+    channel_id: UUID | None
 
     @property
     def auth(self) -> dict[str, str]:
@@ -133,11 +133,20 @@ class Shop:
 
 
 async def open_shop(
-    base_url: str, simulator: SimulatorServer, uow_factory: SqlAlchemyUnitOfWorkFactory, slug: str
+    base_url: str,
+    simulator: SimulatorServer,
+    uow_factory: SqlAlchemyUnitOfWorkFactory,
+    slug: str,
+    *,
+    with_channel: bool = True,
 ) -> Shop:
+    """A tenant and its owner; with the simulator's phone number as its channel unless told otherwise (a
+    phone number belongs to one tenant)."""
     member = await add_tenant_with_user(uow_factory, slug)
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         token = await token_for(client, member.username)
+        if not with_channel:
+            return Shop(base_url, simulator, member.username, token, member.tenant_id, slug, None)
         created = await client.post(
             "/api/v1/channels",
             headers={"Authorization": f"Bearer {token}"},

@@ -69,6 +69,11 @@ class Shop:
         created: dict[str, Any] = answer.json()["data"]
         return created
 
+    async def graph(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A call straight to "Meta" (the simulator), as WhatsApp Manager would make one."""
+        async with httpx.AsyncClient(base_url=self.sim.url, timeout=10) as meta:
+            return await meta.request(method, path, headers={"Authorization": "Bearer EAAG-qr"}, **kwargs)
+
     def graph_requests(self) -> list[dict[str, Any]]:
         requests: list[dict[str, Any]] = self.sim.control("GET", "qr_codes").json()["requests"]
         return requests
@@ -142,7 +147,7 @@ async def test_creating_a_code_asks_meta_and_keeps_its_png(shop: Shop) -> None:
     assert image.headers["content-type"] == "image/png"
     assert image.content.startswith(PNG_MAGIC) and len(image.content) > 200
     # The very image Meta's URL serves, downloaded once and kept (Meta's URL is not called again).
-    served = httpx.get(f"{shop.sim.url}/qr_images/{created['code']}.png")
+    served = await shop.graph("GET", f"/qr_images/{created['code']}.png")
     assert served.content == image.content
     assert [r["method"] for r in shop.graph_requests()] == ["POST"]
 
@@ -197,16 +202,13 @@ async def test_sync_takes_meta_list_as_the_truth(shop: Shop) -> None:
     kept = await shop.create("Kept")
     gone = await shop.create("Gone")
     # A code made in WhatsApp Manager, and one deleted there: the app learns both from Meta's list.
-    made = httpx.post(
-        f"{shop.sim.url}/v22.0/{PHONE_NUMBER_ID}/message_qrdls",
-        headers={"Authorization": "Bearer EAAG-qr"},
+    made = await shop.graph(
+        "POST",
+        f"/v22.0/{PHONE_NUMBER_ID}/message_qrdls",
         json={"prefilled_message": "From WhatsApp Manager", "generate_qr_image": "SVG"},
     )
     assert made.status_code == 200, made.text
-    httpx.delete(
-        f"{shop.sim.url}/v22.0/{PHONE_NUMBER_ID}/message_qrdls/{gone['code']}",
-        headers={"Authorization": "Bearer EAAG-qr"},
-    ).raise_for_status()
+    (await shop.graph("DELETE", f"/v22.0/{PHONE_NUMBER_ID}/message_qrdls/{gone['code']}")).raise_for_status()
 
     synced = await shop.call("POST", "/api/v1/qr-codes/sync")
     assert synced.status_code == 200, synced.text
@@ -218,7 +220,9 @@ async def test_sync_takes_meta_list_as_the_truth(shop: Shop) -> None:
     by_code = {q["code"]: q for q in items}
     assert set(by_code) == {kept["code"], made.json()["code"]}
     synced_code = by_code[made.json()["code"]]
-    assert synced_code["prefilled_message"] == "From WhatsApp Manager" and synced_code["image_stored"] is False
+    assert (
+        synced_code["prefilled_message"] == "From WhatsApp Manager" and synced_code["image_stored"] is False
+    )
     # Its image is fetched from Meta when first asked for (`qr_image_url.format(PNG)`), then kept.
     image = await shop.call("GET", synced_code["image_url"])
     assert image.status_code == 200 and image.content.startswith(PNG_MAGIC)

@@ -33,4 +33,6 @@ class FakeTemplateSendStats:
             if (name is not None and template["name"] != name) or (language is not None and code != language):
                 continue
             counts[(str(template["name"]), code, message.status.value, message.error_code)] += 1
-        return [StatusCount(n, lang, status, error, count) for (n, lang, status, error), count in counts.items()]
+        return [
+            StatusCount(n, lang, status, error, count) for (n, lang, status, error), count in counts.items()
+        ]

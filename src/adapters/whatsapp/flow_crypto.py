@@ -77,4 +77,4 @@ class PywaFlowCrypto:
         return DecryptedRequest(data=data, aes_key=aes_key, iv=iv)
 
     def encrypt(self, response: dict[str, Any], request: DecryptedRequest) -> str:
-        return default_flow_response_encryptor(response, request.aes_key, request.iv)
+        return str(default_flow_response_encryptor(response, request.aes_key, request.iv))

@@ -61,7 +61,8 @@ def _errors(items: object) -> list[dict[str, Any]]:
 def remote_flow(item: dict[str, Any]) -> RemoteFlow | None:
     if not item.get("id") or not item.get("name"):
         return None
-    preview = item.get("preview") if isinstance(item.get("preview"), dict) else {}
+    raw_preview = item.get("preview")
+    preview: dict[str, Any] = raw_preview if isinstance(raw_preview, dict) else {}
     categories = item.get("categories")
     return RemoteFlow(
         meta_flow_id=str(item["id"]),

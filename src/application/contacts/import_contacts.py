@@ -1,4 +1,4 @@
-"""Import contacts from a CSV file as a job that survives a stop (`POST /api/v1/contacts/imports`).
+"""Import contacts from a CSV or xlsx file as a job that survives a stop (`POST /api/v1/contacts/imports`).
 
 `StartContactImport` checks the file and the mapping, stores the job with the file, and answers at once.
 `RunContactImport` then works through the rows in batches; each batch's contacts are stored in the same
@@ -19,6 +19,7 @@ from uuid import UUID, uuid4
 
 from pywhatsapp.application.common.list_records import MAX_OFFSET, MAX_PAGE_SIZE, Page
 from pywhatsapp.application.common.unit_of_work import UnitOfWorkFactory
+from pywhatsapp.application.contacts.spreadsheets import SpreadsheetReader
 from pywhatsapp.domain.contacts.contact_import import (
     BatchResult,
     ColumnMapping,
@@ -29,6 +30,12 @@ from pywhatsapp.domain.contacts.contact_import import (
     RejectedRow,
     RowOutcome,
     plan_import,
+)
+from pywhatsapp.domain.contacts.import_file import (
+    ImportFileKind,
+    UnsupportedFile,
+    detect_kind,
+    sheet_as_csv,
 )
 from pywhatsapp.domain.contacts.phone import known_region
 from pywhatsapp.domain.errors import InvalidInput, NotFound
@@ -77,9 +84,15 @@ def progress_event(job: ContactImport) -> RealtimeEvent:
 class StartContactImport:
     """Check the file and the mapping, and store the job, leased to `owner` (who runs it next)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, default_region: str) -> None:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        default_region: str,
+        spreadsheets: SpreadsheetReader | None = None,
+    ) -> None:
         self._uow_factory = uow_factory
         self._region = known_region(default_region)
+        self._spreadsheets = spreadsheets
 
     async def execute(
         self,
@@ -91,9 +104,10 @@ class StartContactImport:
         mapping: Mapping[str, str] | None = None,
         tag_separator: str | None = None,
         default_region: str | None = None,
+        content_type: str | None = None,
     ) -> ContactImport:
         principal.require(Role.ADMIN)
-        text = decode_csv(data)
+        text = await self._source_text(data, filename, content_type)
         source = await asyncio.to_thread(CsvFile.parse, text)
         columns = (
             ColumnMapping.from_pairs(mapping, tag_separator=tag_separator)
@@ -114,6 +128,18 @@ class StartContactImport:
             await uow.events.publish(progress_event(job))
             await uow.commit()
         return job
+
+    async def _source_text(self, data: bytes, filename: str | None, content_type: str | None) -> str:
+        """The file as the CSV text the job keeps: a workbook's first sheet is converted once, here."""
+        if len(data) > MAX_FILE_BYTES:
+            raise InvalidInput(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        if detect_kind(data, filename=filename, content_type=content_type) is ImportFileKind.CSV:
+            return decode_csv(data)
+        reader = self._spreadsheets
+        if reader is None:
+            raise UnsupportedFile("xlsx files cannot be imported here; save the sheet as CSV")
+        # Unzipping and parsing the sheet is CPU work: off the event loop, so the app keeps answering.
+        return await asyncio.to_thread(lambda: sheet_as_csv(reader.rows(data)))
 
 
 class ContactImportJobs:

@@ -6,6 +6,7 @@ with the id Meta gave it. Meta's validation errors of an uploaded flow JSON are 
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -106,7 +107,7 @@ class ManageFlows:
         principal: Principal,
         *,
         name: str,
-        categories: list[str],
+        categories: builtins.list[str],
         flow_json: dict[str, Any] | None = None,
         endpoint_uri: str | None = None,
         publish: bool = False,
@@ -147,7 +148,7 @@ class ManageFlows:
         flow_id: UUID,
         *,
         name: str | None = None,
-        categories: list[str] | None = None,
+        categories: builtins.list[str] | None = None,
         endpoint_uri: str | None = None,
     ) -> Flow:
         name = check_name(name) if name is not None else None
@@ -235,7 +236,7 @@ class ManageFlows:
         removed here."""
         async with self._uow_factory(principal.tenant_id) as uow:
             channel = await flow_channel(uow, None, channel_id)
-        remote: list[RemoteFlow] = []
+        remote: builtins.list[RemoteFlow] = []
         after: str | None = None
         for _ in range(MAX_SYNC_PAGES):
             page = await self._meta.page(channel, after=after, limit=SYNC_PAGE)

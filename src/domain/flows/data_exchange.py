@@ -29,15 +29,15 @@ def answer(request: Any, routes: dict[str, Any] | None) -> dict[str, Any]:
         # Meta tells the endpoint that the screen it sent could not be shown.
         return {"data": {"acknowledged": True}}
     screen = request.get("screen")
-    key = (
-        "INIT"
-        if action == "INIT"
-        else ("BACK" if action == "BACK" and routes and "BACK" in routes else screen)
-    )
-    route = (routes or {}).get(str(key)) if key else None
-    if route is None and action == "BACK" and isinstance(screen, str) and screen:
-        # Going back refreshes the screen the customer returns to, with its own data if it has a route.
-        return {"screen": screen, "data": {}}
+    routes = routes or {}
+    if action == "BACK" and "BACK" not in routes:
+        # Going back refreshes the screen the customer returns to, with the data it was first shown with.
+        if not isinstance(screen, str) or not screen:
+            raise InvalidInput("a BACK request names the screen it returns to")
+        shown = next((r.get("data") for r in routes.values() if r.get("next_screen") == screen), None)
+        return {"screen": screen, "data": dict(shown or {})}
+    key = {"INIT": "INIT", "BACK": "BACK"}.get(str(action), screen)
+    route = routes.get(str(key)) if key else None
     if route is None:
         raise NotFound(f"the flow has no route for {key!r}; set one with PUT /api/v1/flows/{{id}}/routes")
     next_screen = str(route["next_screen"])

@@ -24,7 +24,8 @@ def order_content(order: object) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     count = 0
     totals: dict[str, Decimal] = {}
-    for raw in order.get("product_items") if isinstance(order.get("product_items"), list) else []:
+    listed = order.get("product_items")
+    for raw in listed if isinstance(listed, list) else []:
         if not isinstance(raw, dict):
             continue
         quantity = _quantity(raw.get("quantity"))

@@ -81,7 +81,8 @@ def import_(
     region: str | None,
     resume_id: UUID | None,
 ) -> None:
-    """Import contacts from a CSV FILE (UTF-8, first row naming the columns); existing ones are updated."""
+    """Import contacts from a CSV (UTF-8) or xlsx FILE, its first row naming the columns; existing ones
+    are updated."""
     if (file is None) == (resume_id is None):
         fail("give a FILE to import, or --resume JOB_ID")
     tenant, operator = _operator(ctx, tenant_ref)

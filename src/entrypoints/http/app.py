@@ -35,14 +35,16 @@ from pywhatsapp.entrypoints.http.dependencies import DEPENDENCIES
 from pywhatsapp.entrypoints.http.envelope import ErrorEnvelope
 from pywhatsapp.entrypoints.http.errors import EXCEPTION_HANDLERS
 from pywhatsapp.entrypoints.http.pages import auth as auth_pages
-from pywhatsapp.entrypoints.http.pages import chat as chat_pages
-from pywhatsapp.entrypoints.http.pages import dashboard as dashboard_pages
-from pywhatsapp.entrypoints.http.pages import logs as logs_pages
 from pywhatsapp.entrypoints.http.pages import campaigns as campaign_pages
+from pywhatsapp.entrypoints.http.pages import chat as chat_pages
 from pywhatsapp.entrypoints.http.pages import contacts as contact_pages
+from pywhatsapp.entrypoints.http.pages import dashboard as dashboard_pages
 from pywhatsapp.entrypoints.http.pages import groups as group_pages
+from pywhatsapp.entrypoints.http.pages import logs as logs_pages
 from pywhatsapp.entrypoints.http.pages import settings as settings_pages
+from pywhatsapp.entrypoints.http.pages import template_analytics as template_analytics_pages
 from pywhatsapp.entrypoints.http.pages import templates as template_pages
+from pywhatsapp.entrypoints.http.pages import typing as typing_pages
 from pywhatsapp.entrypoints.http.routes import (
     api_keys,
     audiences,
@@ -260,6 +262,7 @@ def create_app(container: Container) -> Litestar:
             *groups.ROUTES,
             *qr_codes.ROUTES,
             *composer.ROUTES,
+            *typing_pages.ROUTES,
             *template_analytics.ROUTES,
             *templates.ROUTES,
             *flows.ROUTES,
@@ -295,6 +298,7 @@ def create_app(container: Container) -> Litestar:
             *logs_pages.ROUTES,
             *contact_pages.ROUTES,
             *group_pages.ROUTES,
+            *template_analytics_pages.ROUTES,
             *template_pages.ROUTES,
             *campaign_pages.ROUTES,
             *settings_pages.ROUTES,

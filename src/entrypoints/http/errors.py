@@ -18,6 +18,7 @@ from litestar.status_codes import (
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
@@ -26,6 +27,7 @@ from litestar.status_codes import (
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 
 from pywhatsapp.adapters.persistence.database import DatabaseUnavailable
+from pywhatsapp.domain.contacts.import_file import UnsupportedFile
 from pywhatsapp.domain.errors import (
     Conflict,
     DomainError,
@@ -44,6 +46,7 @@ from pywhatsapp.entrypoints.http.envelope import error_body
 logger = logging.getLogger("pywhatsapp.http")
 
 DOMAIN_STATUS: dict[type[DomainError], int] = {
+    UnsupportedFile: HTTP_415_UNSUPPORTED_MEDIA_TYPE,  # before InvalidInput, of which it is a kind
     NotFound: HTTP_404_NOT_FOUND,
     Conflict: HTTP_409_CONFLICT,
     InvalidInput: HTTP_422_UNPROCESSABLE_ENTITY,

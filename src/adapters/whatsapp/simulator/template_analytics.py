@@ -6,7 +6,7 @@ Graph API:
   ?start=&end=&granularity=DAILY&metric_types=[...]&template_ids=[...]
   daily points per template (UTC days, zeros included): `sent` counts the template's sends that day,
   `delivered` and `read` those the status timeline (or a pushed status) took that far, `clicked` the clicks
-  registered below. At most ten template ids, all of the WABA; pages of 100 points with cursors.
+  registered below. At most ten template ids, all of the WABA; pages of 50 points with cursors.
 
 Control API:
 
@@ -40,7 +40,7 @@ from pywhatsapp.adapters.whatsapp.simulator.state import SentMessage, SimulatorS
 AnyRequest = Request[Any, Any, Any]
 
 DAY = 86_400
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 MAX_TEMPLATE_IDS = 10
 METRIC_TYPES = frozenset({"SENT", "DELIVERED", "READ", "CLICKED", "COST"})
 BUTTON_TYPES = frozenset({"quick_reply_button", "url_button"})

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Request, Router, get, post
+from litestar import MediaType, Request, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Response, Template
 
 from pywhatsapp.application.campaigns.manage_campaigns import (
@@ -61,7 +61,7 @@ def _summary(principal: Principal, view: CampaignView) -> dict[str, Any]:
     }
 
 
-@get("/campaigns")
+@get("/campaigns", media_type=MediaType.HTML)
 async def campaigns_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -128,7 +128,7 @@ async def _draft(form: Form, principal: Principal, templates: ManageTemplates) -
     )
 
 
-@post("/campaigns", status_code=200, guards=[requires(Role.ADMIN)])
+@post("/campaigns", status_code=200, guards=[requires(Role.ADMIN)], media_type=MediaType.HTML)
 async def create_campaign(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -178,10 +178,10 @@ async def _report(
     }
 
 
-@get("/campaigns/{campaign_id:uuid}")
+@get("/campaigns/{campaign_id:uuid}", media_type=MediaType.HTML)
 async def campaign_page(
     request: Request[Any, Any, Any],
-    campaign_id: UUID,
+    campaign_id: FromPath[UUID],
     principal: NamedDependency[Principal],
     manage_campaigns: NamedDependency[ManageCampaigns],
 ) -> Template:
@@ -193,9 +193,9 @@ async def campaign_page(
     return Template("admin/campaign.html", context=context)
 
 
-@get("/campaigns/{campaign_id:uuid}/summary")
+@get("/campaigns/{campaign_id:uuid}/summary", media_type=MediaType.HTML)
 async def campaign_summary(
-    campaign_id: UUID,
+    campaign_id: FromPath[UUID],
     principal: NamedDependency[Principal],
     manage_campaigns: NamedDependency[ManageCampaigns],
 ) -> Template:
@@ -203,23 +203,28 @@ async def campaign_summary(
     return Template("admin/_campaign_summary.html", context=_summary(principal, view))
 
 
-@get("/campaigns/{campaign_id:uuid}/recipients")
+@get("/campaigns/{campaign_id:uuid}/recipients", media_type=MediaType.HTML)
 async def campaign_recipients(
-    campaign_id: UUID,
+    campaign_id: FromPath[UUID],
     principal: NamedDependency[Principal],
     manage_campaigns: NamedDependency[ManageCampaigns],
-    state: Annotated[str, QueryParameter(max_length=20)] = "",
+    recipient_state: Annotated[str, QueryParameter(query="state", max_length=20)] = "",
     offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Template:
-    report = await _report(principal, manage_campaigns, campaign_id, state, offset)
+    report = await _report(principal, manage_campaigns, campaign_id, recipient_state, offset)
     return Template("admin/_campaign_recipients.html", context={"report": report})
 
 
-@post("/campaigns/{campaign_id:uuid}/{action:str}", status_code=200, guards=[requires(Role.ADMIN)])
+@post(
+    "/campaigns/{campaign_id:uuid}/{action:str}",
+    status_code=200,
+    guards=[requires(Role.ADMIN)],
+    media_type=MediaType.HTML,
+)
 async def control_campaign(
     request: Request[Any, Any, Any],
-    campaign_id: UUID,
-    action: str,
+    campaign_id: FromPath[UUID],
+    action: FromPath[str],
     principal: NamedDependency[Principal],
     manage_campaigns: NamedDependency[ManageCampaigns],
 ) -> Response[Any]:

@@ -107,7 +107,7 @@ def _media(message: Message, obj: dict[str, Any]) -> Media:
             "pending": "downloading…",
             "refused": "file refused",
             "failed": "download failed",
-        }.get(message.media_state or "", None)
+        }.get(message.media_state or "")
     return Media(
         kind=message.type,
         url=base if stored else obj.get("link"),
@@ -124,7 +124,8 @@ def _contacts(obj: dict[str, Any]) -> list[dict[str, str]]:
     for card in cards if isinstance(cards, list) else []:
         if not isinstance(card, dict):
             continue
-        name = card.get("name") if isinstance(card.get("name"), dict) else {}
+        raw_name = card.get("name")
+        name: dict[str, Any] = raw_name if isinstance(raw_name, dict) else {}
         phones = [p.get("phone") or p.get("wa_id") for p in card.get("phones") or [] if isinstance(p, dict)]
         result.append(
             {

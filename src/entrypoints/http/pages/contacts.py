@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Request, Router, get, post
+from litestar import MediaType, Request, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
 from pywhatsapp.application.common.list_records import MAX_OFFSET
@@ -60,7 +60,7 @@ async def _list_context(
     }
 
 
-@get("/contacts")
+@get("/contacts", media_type=MediaType.HTML)
 async def contacts_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -88,7 +88,7 @@ async def contacts_page(
     return Template("admin/contacts.html", context=context)
 
 
-@post("/contacts", status_code=200)
+@post("/contacts", status_code=200, media_type=MediaType.HTML)
 async def create_contact(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -107,26 +107,30 @@ async def create_contact(
     return fragment_or_back(request, "admin/_contact_list.html", {**listing, "created": True}, "/contacts")
 
 
-@get("/contacts/{contact_id:uuid}/row")
+@get("/contacts/{contact_id:uuid}/row", media_type=MediaType.HTML)
 async def contact_row(
-    contact_id: UUID, principal: NamedDependency[Principal], manage_contacts: NamedDependency[ManageContacts]
+    contact_id: FromPath[UUID],
+    principal: NamedDependency[Principal],
+    manage_contacts: NamedDependency[ManageContacts],
 ) -> Template:
     contact = await manage_contacts.get(principal, contact_id)
     return Template("admin/_contact_row.html", context={"contact": contact})
 
 
-@get("/contacts/{contact_id:uuid}/edit")
+@get("/contacts/{contact_id:uuid}/edit", media_type=MediaType.HTML)
 async def edit_contact_form(
-    contact_id: UUID, principal: NamedDependency[Principal], manage_contacts: NamedDependency[ManageContacts]
+    contact_id: FromPath[UUID],
+    principal: NamedDependency[Principal],
+    manage_contacts: NamedDependency[ManageContacts],
 ) -> Template:
     contact = await manage_contacts.get(principal, contact_id)
     return Template("admin/_contact_edit.html", context={"contact": contact, "is_admin": is_admin(principal)})
 
 
-@post("/contacts/{contact_id:uuid}", status_code=200)
+@post("/contacts/{contact_id:uuid}", status_code=200, media_type=MediaType.HTML)
 async def update_contact(
     request: Request[Any, Any, Any],
-    contact_id: UUID,
+    contact_id: FromPath[UUID],
     principal: NamedDependency[Principal],
     manage_contacts: NamedDependency[ManageContacts],
 ) -> Template | Redirect:
@@ -144,10 +148,15 @@ async def update_contact(
     return fragment_or_back(request, "admin/_contact_row.html", {"contact": contact}, "/contacts")
 
 
-@post("/contacts/{contact_id:uuid}/delete", status_code=200, guards=[requires(Role.ADMIN)])
+@post(
+    "/contacts/{contact_id:uuid}/delete",
+    status_code=200,
+    guards=[requires(Role.ADMIN)],
+    media_type=MediaType.HTML,
+)
 async def delete_contact(
     request: Request[Any, Any, Any],
-    contact_id: UUID,
+    contact_id: FromPath[UUID],
     principal: NamedDependency[Principal],
     manage_contacts: NamedDependency[ManageContacts],
 ) -> Response[str] | Redirect:
@@ -162,6 +171,7 @@ async def delete_contact(
     status_code=200,
     guards=[requires(Role.ADMIN)],
     request_max_body_size=MAX_FILE_BYTES + 64 * 1024,
+    media_type=MediaType.HTML,
 )
 async def start_import(
     request: Request[Any, Any, Any],
@@ -184,9 +194,9 @@ async def start_import(
     return fragment_or_back(request, "admin/_import.html", context, "/contacts")
 
 
-@get("/contacts/imports/{import_id:uuid}", guards=[requires(Role.ADMIN)])
+@get("/contacts/imports/{import_id:uuid}", guards=[requires(Role.ADMIN)], media_type=MediaType.HTML)
 async def import_card(
-    import_id: UUID,
+    import_id: FromPath[UUID],
     principal: NamedDependency[Principal],
     contact_import_jobs: NamedDependency[ContactImportJobs],
 ) -> Template:
@@ -199,7 +209,7 @@ async def _audiences(principal: Principal, audiences: ManageAudiences, **extra: 
     return Template("admin/_audiences.html", context={"audiences": page.items, **extra})
 
 
-@post("/contacts/audiences", status_code=200)
+@post("/contacts/audiences", status_code=200, media_type=MediaType.HTML)
 async def create_audience(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -218,10 +228,10 @@ async def create_audience(
     return await _audiences(principal, manage_audiences, created=created.audience.id)
 
 
-@post("/contacts/audiences/{audience_id:uuid}/delete", status_code=200)
+@post("/contacts/audiences/{audience_id:uuid}/delete", status_code=200, media_type=MediaType.HTML)
 async def delete_audience(
     request: Request[Any, Any, Any],
-    audience_id: UUID,
+    audience_id: FromPath[UUID],
     principal: NamedDependency[Principal],
     manage_audiences: NamedDependency[ManageAudiences],
 ) -> Template | Redirect:

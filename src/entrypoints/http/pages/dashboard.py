@@ -34,7 +34,8 @@ def day_bars(days: list[DayCount]) -> tuple[list[Bar], list[Bar], int]:
     peak = max([max(d.incoming, d.outgoing) for d in days] + [1])
     slot = CHART_WIDTH / max(len(days), 1)
     scale = (CHART_HEIGHT - AXIS) / peak
-    incoming, outgoing = [], []
+    incoming: list[Bar] = []
+    outgoing: list[Bar] = []
     for index, day in enumerate(days):
         x = index * slot
         label = day.day.strftime("%d") if index % 5 == 0 or index == len(days) - 1 else ""
@@ -73,7 +74,7 @@ def funnel_bars(dashboard: Dashboard) -> list[Bar]:
 
 
 def percent(rate: float | None) -> str:
-    return "–" if rate is None else f"{rate * 100:.0f}%"
+    return "-" if rate is None else f"{rate * 100:.0f}%"
 
 
 def campaign_progress(active: ActiveCampaign) -> dict[str, Any]:

@@ -178,7 +178,7 @@ def page_error(request: Request[Any, Any, Any], error: Exception) -> Response[An
     return refusal(request, "Something went wrong; try again", 500)
 
 
-PAGE_ERRORS: dict[type[Exception], Callable[[Request[Any, Any, Any], Any], Response[Any]]] = {
+PAGE_ERRORS: dict[int | type[Exception], Callable[[Request[Any, Any, Any], Any], Response[Any]]] = {
     DomainError: page_error,
     HTTPException: page_error,
 }

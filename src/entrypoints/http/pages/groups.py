@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, Router, get, post
+from litestar import MediaType, Request, Router, get, post
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from pywhatsapp.application.common.list_records import ListRecords
@@ -38,7 +39,7 @@ async def _list(principal: Principal, groups: ListRecords[Any], **extra: Any) ->
     return {"groups": page.items, "total": page.total, "pending": pending, **extra}
 
 
-@get("/groups")
+@get("/groups", media_type=MediaType.HTML)
 async def groups_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -51,7 +52,7 @@ async def groups_page(
     return Template("admin/groups.html", context=context)
 
 
-@post("/groups", status_code=200, guards=ADMIN)
+@post("/groups", status_code=200, guards=ADMIN, media_type=MediaType.HTML)
 async def create_group(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -69,7 +70,7 @@ async def create_group(
     return fragment_or_back(request, "admin/_group_list.html", listing, "/groups")
 
 
-@post("/groups/sync", status_code=200, guards=ADMIN)
+@post("/groups/sync", status_code=200, guards=ADMIN, media_type=MediaType.HTML)
 async def sync_groups(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -81,10 +82,10 @@ async def sync_groups(
     return fragment_or_back(request, "admin/_group_list.html", listing, "/groups")
 
 
-@get("/groups/{group_id:uuid}")
+@get("/groups/{group_id:uuid}", media_type=MediaType.HTML)
 async def group_page(
     request: Request[Any, Any, Any],
-    group_id: UUID,
+    group_id: FromPath[UUID],
     principal: NamedDependency[Principal],
     manage_groups: NamedDependency[ManageGroups],
 ) -> Template:
@@ -95,10 +96,10 @@ async def group_page(
     return Template("admin/group.html", context=context)
 
 
-@post("/groups/{group_id:uuid}/invite-link", status_code=200)
+@post("/groups/{group_id:uuid}/invite-link", status_code=200, media_type=MediaType.HTML)
 async def invite_link(
     request: Request[Any, Any, Any],
-    group_id: UUID,
+    group_id: FromPath[UUID],
     principal: NamedDependency[Principal],
     group_membership: NamedDependency[GroupMembership],
 ) -> Template | Redirect:
@@ -112,10 +113,10 @@ async def invite_link(
     return fragment_or_back(request, "admin/_invite_link.html", context, f"/groups/{group_id}")
 
 
-@post("/groups/{group_id:uuid}/settings", status_code=200, guards=ADMIN)
+@post("/groups/{group_id:uuid}/settings", status_code=200, guards=ADMIN, media_type=MediaType.HTML)
 async def group_settings(
     request: Request[Any, Any, Any],
-    group_id: UUID,
+    group_id: FromPath[UUID],
     principal: NamedDependency[Principal],
     manage_groups: NamedDependency[ManageGroups],
 ) -> Response[Any]:
@@ -129,10 +130,10 @@ async def group_settings(
     return go_to(request, f"/groups/{group_id}")
 
 
-@post("/groups/{group_id:uuid}/participants/remove", status_code=200, guards=ADMIN)
+@post("/groups/{group_id:uuid}/participants/remove", status_code=200, guards=ADMIN, media_type=MediaType.HTML)
 async def remove_participant(
     request: Request[Any, Any, Any],
-    group_id: UUID,
+    group_id: FromPath[UUID],
     principal: NamedDependency[Principal],
     group_membership: NamedDependency[GroupMembership],
 ) -> Response[Any]:
@@ -143,10 +144,10 @@ async def remove_participant(
     return Redirect(path=f"/groups/{group_id}", status_code=303)
 
 
-@post("/groups/{group_id:uuid}/delete", status_code=200, guards=ADMIN)
+@post("/groups/{group_id:uuid}/delete", status_code=200, guards=ADMIN, media_type=MediaType.HTML)
 async def delete_group(
     request: Request[Any, Any, Any],
-    group_id: UUID,
+    group_id: FromPath[UUID],
     principal: NamedDependency[Principal],
     manage_groups: NamedDependency[ManageGroups],
 ) -> Response[Any]:

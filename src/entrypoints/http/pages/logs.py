@@ -94,7 +94,7 @@ async def replay_entry(
 ) -> Template:
     report = await replay_webhook.execute(principal.tenant_id, entry_id)
     return Template(
-        template_str="Replayed: {{ outcome }}, {{ updates }} update{{ '' if updates == 1 else 's' }} applied again.",
+        template_str="Replayed: {{ outcome }}, {{ updates }} update(s) applied again.",
         context={"outcome": report.outcome.value, "updates": report.updates},
     )
 

@@ -9,8 +9,9 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, Router, get, post
+from litestar import MediaType, Request, Router, get, post
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from pywhatsapp.application.channels.configure_channel import ChannelSettings, ConfigureChannel
@@ -50,7 +51,7 @@ async def _members(principal: Principal, members: ManageMembers, **extra: Any) -
     }
 
 
-@get("/settings")
+@get("/settings", media_type=MediaType.HTML)
 async def settings_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -86,7 +87,7 @@ def _channel_settings(form: Form, phone_number_id: str) -> ChannelSettings:
     )
 
 
-@post("/settings/channels", status_code=200, guards=ADMIN)
+@post("/settings/channels", status_code=200, guards=ADMIN, media_type=MediaType.HTML)
 async def add_channel(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -102,10 +103,10 @@ async def add_channel(
     return fragment_or_back(request, "admin/_channels.html", context, "/settings")
 
 
-@post("/settings/channels/{channel_id:uuid}", status_code=200, guards=ADMIN)
+@post("/settings/channels/{channel_id:uuid}", status_code=200, guards=ADMIN, media_type=MediaType.HTML)
 async def change_channel(
     request: Request[Any, Any, Any],
-    channel_id: UUID,
+    channel_id: FromPath[UUID],
     principal: NamedDependency[Principal],
     configure_channel: NamedDependency[ConfigureChannel],
     list_channels: NamedDependency[ListRecords[Any]],
@@ -118,7 +119,7 @@ async def change_channel(
     return fragment_or_back(request, "admin/_channels.html", context, "/settings")
 
 
-@post("/settings/members", status_code=200, guards=ADMIN)
+@post("/settings/members", status_code=200, guards=ADMIN, media_type=MediaType.HTML)
 async def add_member(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -136,10 +137,10 @@ async def add_member(
     return fragment_or_back(request, "admin/_members.html", context, "/settings")
 
 
-@post("/settings/members/{user_id:uuid}/role", status_code=200, guards=ADMIN)
+@post("/settings/members/{user_id:uuid}/role", status_code=200, guards=ADMIN, media_type=MediaType.HTML)
 async def change_role(
     request: Request[Any, Any, Any],
-    user_id: UUID,
+    user_id: FromPath[UUID],
     principal: NamedDependency[Principal],
     manage_members: NamedDependency[ManageMembers],
 ) -> Template | Redirect:

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Request, Router, get, post
+from litestar import MediaType, Request, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from pywhatsapp.application.templates.manage_templates import ManageTemplates
@@ -64,7 +64,7 @@ async def _table(principal: Principal, templates: ManageTemplates, name: str, st
     return {"templates": page.items, "total": page.total, "name": name, "status": status}
 
 
-@get("/templates")
+@get("/templates", media_type=MediaType.HTML)
 async def templates_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -79,7 +79,7 @@ async def templates_page(
     return Template("admin/templates.html", context=context)
 
 
-@post("/templates/sync", status_code=200, guards=[requires(Role.ADMIN)])
+@post("/templates/sync", status_code=200, guards=[requires(Role.ADMIN)], media_type=MediaType.HTML)
 async def sync_templates_now(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
@@ -91,10 +91,10 @@ async def sync_templates_now(
     return fragment_or_back(request, "admin/_template_table.html", {**table, "report": report}, "/templates")
 
 
-@get("/templates/{template_id:uuid}")
+@get("/templates/{template_id:uuid}", media_type=MediaType.HTML)
 async def template_page(
     request: Request[Any, Any, Any],
-    template_id: UUID,
+    template_id: FromPath[UUID],
     principal: NamedDependency[Principal],
     manage_templates: NamedDependency[ManageTemplates],
 ) -> Template:
@@ -110,10 +110,10 @@ async def template_page(
     return Template("admin/template.html", context=context)
 
 
-@post("/templates/{template_id:uuid}/preview", status_code=200)
+@post("/templates/{template_id:uuid}/preview", status_code=200, media_type=MediaType.HTML)
 async def preview_template(
     request: Request[Any, Any, Any],
-    template_id: UUID,
+    template_id: FromPath[UUID],
     principal: NamedDependency[Principal],
     manage_templates: NamedDependency[ManageTemplates],
 ) -> Template:

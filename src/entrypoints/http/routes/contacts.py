@@ -298,6 +298,7 @@ async def _start_import(
         mapping=_mapping(form.get("mapping")),
         tag_separator=_text_field(form, "tag_separator"),
         default_region=_text_field(form, "default_region"),
+        content_type=upload.content_type,
     )
     scheduler.start(job)
     return Response(
@@ -307,7 +308,8 @@ async def _start_import(
 
 
 IMPORT_DESCRIPTION = (
-    "Multipart form: `file` (CSV, UTF-8; the first row names the columns), optional `mapping` (JSON object: "
+    "Multipart form: `file` (CSV, UTF-8, or an Excel xlsx workbook, whose first sheet is read; the first "
+    "row names the columns; other files are refused with 415), optional `mapping` (JSON object: "
     '`{"phone": "<column>", "name": "<column>", "tags": "<column>", "attributes.<name>": "<column>"}`; '
     "without it, columns named phone, name and tags are used), `tag_separator` (default `,`), "
     "`default_region` (default DEFAULT_PHONE_REGION). Existing contacts are updated: a name given replaces "
@@ -322,7 +324,7 @@ IMPORT_DESCRIPTION = (
     status_code=HTTP_202_ACCEPTED,
     dependencies=IMPORTS,
     request_max_body_size=MAX_FILE_BYTES + 64 * 1024,
-    summary="Import contacts from a CSV file (admin): answers with the job at once, works in the background",
+    summary="Import contacts from a CSV or xlsx file (admin): answers with the job, runs in the background",
     description=IMPORT_DESCRIPTION,
 )
 async def start_contact_import(

@@ -11,7 +11,7 @@ from uuid import UUID
 import msgspec
 from litestar import Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from pywhatsapp.application.common.list_records import MAX_OFFSET, MAX_PAGE_SIZE
@@ -161,7 +161,7 @@ async def sync_qr_codes(
     dependencies=DEPENDENCIES,
 )
 async def get_qr_code(
-    code: str,
+    code: FromPath[str],
     principal: NamedDependency[Principal],
     manage_qr_codes: NamedDependency[ManageQrCodes],
     refresh: Annotated[bool, QueryParameter(description="Read it from Meta first")] = False,
@@ -177,7 +177,7 @@ async def get_qr_code(
     dependencies=DEPENDENCIES,
 )
 async def update_qr_code(
-    code: str,
+    code: FromPath[str],
     data: JSONBody[QrCodeUpdate],
     principal: NamedDependency[Principal],
     manage_qr_codes: NamedDependency[ManageQrCodes],
@@ -195,7 +195,9 @@ async def update_qr_code(
     status_code=200,
 )
 async def delete_qr_code(
-    code: str, principal: NamedDependency[Principal], manage_qr_codes: NamedDependency[ManageQrCodes]
+    code: FromPath[str],
+    principal: NamedDependency[Principal],
+    manage_qr_codes: NamedDependency[ManageQrCodes],
 ) -> Envelope[QrCodeRead]:
     return ok(_read(await manage_qr_codes.delete(principal, _code(code))), message="Deleted")
 
@@ -209,7 +211,9 @@ async def delete_qr_code(
     media_type="image/png",
 )
 async def qr_code_image(
-    code: str, principal: NamedDependency[Principal], manage_qr_codes: NamedDependency[ManageQrCodes]
+    code: FromPath[str],
+    principal: NamedDependency[Principal],
+    manage_qr_codes: NamedDependency[ManageQrCodes],
 ) -> Response[bytes]:
     image, content_type = await manage_qr_codes.image(principal, _code(code))
     safe = code.replace('"', "")

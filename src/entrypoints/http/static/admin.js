@@ -47,7 +47,7 @@
       // The finished card carries the report of rejected rows; the list shows the new contacts.
       htmx.ajax("GET", "/contacts/imports/" + job.id, { target: card, swap: "outerHTML" });
       const list = document.getElementById("contact-list");
-      if (list) htmx.ajax("GET", "/contacts", { target: list, swap: "innerHTML" });
+      if (list) htmx.ajax("GET", "/contacts" + location.search, { target: list, swap: "innerHTML" });
     }
   });
 

@@ -1,0 +1,1 @@
+"""Spreadsheet files (Excel xlsx) read with openpyxl."""
