@@ -201,7 +201,7 @@ async def test_commerce_and_location_request_messages_reach_meta_as_documented(
 
 
 def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    copy = json.loads(json.dumps(base))
+    copy: dict[str, Any] = json.loads(json.dumps(base))
     copy.update(changes)
     return copy
 
