@@ -16,10 +16,13 @@ from dependency_injector import containers, providers
 from pywhatsapp.adapters.auth.login_attempts import SqlLoginAttempts
 from pywhatsapp.adapters.auth.passwords import BcryptPasswordHasher
 from pywhatsapp.adapters.auth.tokens import JwtAccessTokens
+from pywhatsapp.adapters.auth.web_sessions import SqlWebSessions
 from pywhatsapp.adapters.embedded_postgres.server import EmbeddedPostgres
+from pywhatsapp.adapters.integrations.destinations import PublicDestinations
 from pywhatsapp.adapters.integrations.http_sender import HttpEventSender
 from pywhatsapp.adapters.media.object_storage import ObjectMediaStorage
 from pywhatsapp.adapters.media.thumbnails import PillowThumbnails
+from pywhatsapp.adapters.metrics.prometheus import PrometheusMetrics
 from pywhatsapp.adapters.persistence.api_key_directory import SqlApiKeyDirectory
 from pywhatsapp.adapters.persistence.campaigns import SqlCampaignQueue
 from pywhatsapp.adapters.persistence.channel_directory import SqlChannelDirectory
@@ -29,6 +32,7 @@ from pywhatsapp.adapters.persistence.delivery_queue import SqlDeliveryQueue
 from pywhatsapp.adapters.persistence.encryption import configure_secret_key
 from pywhatsapp.adapters.persistence.inbox_reader import SqlInboxReader
 from pywhatsapp.adapters.persistence.media_files import SqlMediaClaims
+from pywhatsapp.adapters.persistence.queue_depth import SqlQueueDepths
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from pywhatsapp.adapters.spreadsheets.xlsx import OpenpyxlReader
 from pywhatsapp.adapters.whatsapp.flow_crypto import PywaFlowCrypto
@@ -63,6 +67,7 @@ from pywhatsapp.application.identity.authenticate import Authenticate
 from pywhatsapp.application.identity.create_user import CreateUser
 from pywhatsapp.application.identity.log_in import LogIn
 from pywhatsapp.application.identity.manage_members import ManageMembers
+from pywhatsapp.application.identity.revoke_credentials import ChangePassword, LogOut
 from pywhatsapp.application.inbox.dashboard import ShowDashboard
 from pywhatsapp.application.inbox.indicate_typing import IndicateTyping
 from pywhatsapp.application.inbox.mark_conversation_read import GatewayReadReceipts, MarkConversationRead
@@ -129,6 +134,12 @@ class Container(containers.DeclarativeContainer):
     login_policy = providers.Singleton(LoginThrottlePolicy)
 
     log_in = providers.Singleton(LogIn, uow_factory, passwords, access_tokens, login_attempts, login_policy)
+    # Logout and password changes revoke tokens (tokens_valid_after) and delete the user's page sessions.
+    web_sessions = providers.Singleton(SqlWebSessions, session_factory)
+    log_out = providers.Factory(LogOut, uow_factory, web_sessions)
+    change_password = providers.Factory(
+        ChangePassword, uow_factory, passwords, web_sessions, login_attempts, login_policy
+    )
     api_key_directory = providers.Singleton(SqlApiKeyDirectory, session_factory)
     authenticate = providers.Factory(Authenticate, uow_factory, access_tokens, api_key_directory)
     manage_api_keys = providers.Factory(ManageApiKeys, uow_factory)
@@ -137,6 +148,10 @@ class Container(containers.DeclarativeContainer):
     create_tenant = providers.Factory(CreateTenant, uow_factory)
     list_tenants = providers.Factory(ListTenants, uow_factory)
     set_up_installation = providers.Factory(SetUpInstallation, uow_factory, passwords)
+
+    # Prometheus counters (webhook events, sends) for `/metrics`; queue depths read at scrape time.
+    metrics = providers.Singleton(PrometheusMetrics)
+    queue_depths = providers.Singleton(SqlQueueDepths, engine)
 
     channel_directory = providers.Singleton(SqlChannelDirectory, session_factory)
     opt_out_keywords = providers.Singleton(
@@ -149,6 +164,7 @@ class Container(containers.DeclarativeContainer):
         channel_directory,
         update_applier,
         validate_signatures=settings.provided.VALIDATE_UPDATES,
+        metrics=metrics,
     )
     configure_channel = providers.Factory(ConfigureChannel, uow_factory, channel_directory)
     inbox_reader = providers.Singleton(SqlInboxReader, session_factory)
@@ -160,7 +176,7 @@ class Container(containers.DeclarativeContainer):
     read_receipts = providers.Singleton(GatewayReadReceipts, uow_factory, gateway)
     mark_conversation_read = providers.Factory(MarkConversationRead, inbox_reader, read_receipts)
     indicate_typing = providers.Factory(IndicateTyping, inbox_reader, uow_factory, gateway)
-    send_message = providers.Factory(SendMessage, uow_factory, gateway)
+    send_message = providers.Factory(SendMessage, uow_factory, gateway, metrics)
     group_gateway = providers.Singleton(PywaGroupGateway, gateway)
     meta_qr_codes = providers.Singleton(PywaQrCodes, gateway)
     manage_qr_codes = providers.Factory(ManageQrCodes, uow_factory, meta_qr_codes)
@@ -179,8 +195,12 @@ class Container(containers.DeclarativeContainer):
     answer_flow_request = providers.Factory(AnswerFlowRequest, uow_factory, flow_crypto)
     register_webhook = providers.Factory(RegisterWebhook, uow_factory, gateway)
     upload_media = providers.Factory(UploadMedia, uow_factory, gateway)
-    manage_event_endpoints = providers.Factory(ManageEventEndpoints, uow_factory)
-    event_sender = providers.Singleton(HttpEventSender)
+    # Event webhook URLs may not point into the server's own network (SSRF), unless the operator allows it.
+    event_destinations = providers.Singleton(
+        PublicDestinations, settings.provided.EVENT_WEBHOOKS_ALLOW_PRIVATE
+    )
+    manage_event_endpoints = providers.Factory(ManageEventEndpoints, uow_factory, event_destinations)
+    event_sender = providers.Singleton(HttpEventSender, 10.0, event_destinations)
     deliver_events = providers.Singleton(
         DeliverEvents,
         providers.Callable(lambda factory: lambda: SqlDeliveryQueue(factory), session_factory),
@@ -217,7 +237,9 @@ class Container(containers.DeclarativeContainer):
         CampaignSender,
         campaign_queue,
         gateway,
-        providers.Factory(SenderSettings, reconcile_seconds=settings.provided.CAMPAIGN_RECONCILE_SECONDS),
+        providers.Factory(
+            SenderSettings, reconcile_seconds=settings.provided.CAMPAIGN_RECONCILE_SECONDS, metrics=metrics
+        ),
     )
     campaign_progress = providers.Singleton(PublishCampaignProgress, campaign_queue, uow_factory)
 
@@ -229,10 +251,14 @@ class Container(containers.DeclarativeContainer):
         uow_factory,
         settings.provided.DEFAULT_PHONE_REGION,
         spreadsheets=providers.Singleton(OpenpyxlReader),
+        lease_seconds=settings.provided.CONTACT_IMPORT_LEASE_SECONDS,
     )
     contact_import_jobs = providers.Factory(ContactImportJobs, uow_factory)
     run_contact_import = providers.Factory(
-        RunContactImport, uow_factory, settings.provided.CONTACT_IMPORT_BATCH_SIZE
+        RunContactImport,
+        uow_factory,
+        settings.provided.CONTACT_IMPORT_BATCH_SIZE,
+        settings.provided.CONTACT_IMPORT_LEASE_SECONDS,
     )
     contact_import_scheduler = providers.Singleton(ContactImportScheduler, uow_factory, run_contact_import)
     export_contacts = providers.Factory(ExportContacts, uow_factory)

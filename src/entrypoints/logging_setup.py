@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import re
 from pathlib import Path
 
 from pywhatsapp.entrypoints.settings import Settings
@@ -16,6 +17,30 @@ class DropTerminalColours(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.__dict__.pop("color_message", None)
+        return True
+
+
+# Query parameters that carry credentials: the WebSocket's `?token=`, Graph API `access_token`, app secrets.
+_SECRET_PARAMETER = re.compile(
+    r"(?i)([?&](?:token|access_token|client_secret|app_secret|appsecret_proof|fb_exchange_token|"
+    r"hub\.verify_token|verify_token|api_key|key|password)=)[^&\s\"']*"
+)
+
+
+def redact(text: str) -> str:
+    """The text with the values of credential query parameters replaced."""
+    return _SECRET_PARAMETER.sub(r"\1[redacted]", text)
+
+
+class RedactSecrets(logging.Filter):
+    """Access logs print request paths with their query strings (`GET /ws?token=<JWT>`), and HTTP client
+    logs print URLs; the credentials in them are replaced before any handler writes the record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
+        if isinstance(record.msg, str) and "=" in record.msg:
+            record.msg = redact(record.msg)
         return True
 
 
@@ -34,19 +59,19 @@ def configure_logging(settings: Settings) -> Path:
                     "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
                 },
             },
-            "filters": {"plain": {"()": DropTerminalColours}},
+            "filters": {"plain": {"()": DropTerminalColours}, "redact": {"()": RedactSecrets}},
             "handlers": {
                 "stdout": {
                     "class": "logging.StreamHandler",
                     "stream": "ext://sys.stdout",
                     "formatter": "json",
-                    "filters": ["plain"],
+                    "filters": ["plain", "redact"],
                 },
                 "file": {
                     "class": "logging.handlers.WatchedFileHandler",
                     "filename": str(log_file),
                     "formatter": "json",
-                    "filters": ["plain"],
+                    "filters": ["plain", "redact"],
                     "encoding": "utf-8",
                 },
             },

@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError
 DEFAULT_SESSION_SECRET = "change-this-secret-key-in-production"
 DEFAULT_JWT_SECRET = "your-jwt-secret-key"
 DEFAULT_ADMIN_PASSWORD = "admin@123"
+MIN_PRODUCTION_HASH_ROUNDS = 10
 DEFAULT_TENANT_ID = UUID("bc531d42-ac91-41df-817e-26c339af6b3a")
 MAX_TOKEN_LIFETIME_MINUTES = 525_600
 MEDIA_STORAGE_SCHEMES = frozenset({"file", "s3", "s3a", "gs", "az", "azure", "abfs", "memory"})
@@ -77,11 +78,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Campaigns: whether `serve` runs the sender too (else only `pywhatsapp worker` does), and how long a
     # send whose answer was lost waits for its status webhook before it is tried again
     CAMPAIGN_SENDER_IN_SERVE: bool = True
+    MEDIA_DOWNLOADS_IN_SERVE: bool = True
+    """Whether `serve` workers download inbound media too (else only `pywhatsapp worker` does)."""
     CAMPAIGN_RECONCILE_SECONDS: float = 120.0
     # Contacts: the region of numbers written without a country code (ISO 3166 code, e.g. US, GB, DE, IN),
-    # and how many CSV rows an import stores per transaction
+    # and how many CSV rows an import stores per transaction; an import whose process died is resumed by
+    # another once its lease (renewed with every batch) runs out
     DEFAULT_PHONE_REGION: str = "US"
     CONTACT_IMPORT_BATCH_SIZE: int = 500
+    CONTACT_IMPORT_LEASE_SECONDS: float = 60.0
+    # Event webhooks: whether their URLs may point at loopback, private or link-local addresses (refused by
+    # default so that a tenant cannot make the server call into its own network)
+    EVENT_WEBHOOKS_ALLOW_PRIVATE: bool = False
+    # Metrics: with a token, `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>` (else it is open;
+    # keep it off the public side of the proxy)
+    METRICS_TOKEN: str | None = None
     # Running
     APP_ENV: Literal["development", "production"] = "development"
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -235,6 +246,8 @@ def _check(settings: Settings) -> None:
         )
     if not 1 <= settings.CONTACT_IMPORT_BATCH_SIZE <= 10_000:
         raise SettingsError("CONTACT_IMPORT_BATCH_SIZE: must be between 1 and 10000")
+    if not 1 <= settings.CONTACT_IMPORT_LEASE_SECONDS <= 86_400:
+        raise SettingsError("CONTACT_IMPORT_LEASE_SECONDS: must be between 1 and 86400")
     if not settings.GRAPH_API_URL.startswith(("http://", "https://")):
         raise SettingsError(
             f"GRAPH_API_URL: must start with http:// or https:// (got {settings.GRAPH_API_URL!r})"
@@ -263,4 +276,9 @@ def _check(settings: Settings) -> None:
         if settings.ADMIN_PASSWORD == DEFAULT_ADMIN_PASSWORD:
             raise SettingsError(
                 "ADMIN_PASSWORD: APP_ENV=production refuses the default admin password; set your own"
+            )
+        if settings.PASSWORD_HASH_ROUNDS < MIN_PRODUCTION_HASH_ROUNDS:
+            raise SettingsError(
+                f"PASSWORD_HASH_ROUNDS: APP_ENV=production needs a bcrypt cost of at least "
+                f"{MIN_PRODUCTION_HASH_ROUNDS} (12 is the default); lower costs are for tests only"
             )

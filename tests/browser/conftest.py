@@ -87,7 +87,12 @@ def simulator() -> Iterator[SimulatorServer]:
 
 @pytest.fixture(scope="module")
 def live_app(database_url: str, simulator: SimulatorServer) -> Iterator[LiveServer]:
-    settings = make_settings(database_url, GRAPH_API_URL=simulator.url, CAMPAIGN_SENDER_IN_SERVE="true")
+    settings = make_settings(
+        database_url,
+        GRAPH_API_URL=simulator.url,
+        CAMPAIGN_SENDER_IN_SERVE="true",
+        MEDIA_DOWNLOADS_IN_SERVE="true",
+    )
     with LiveServer(settings) as server:
         simulator.control("POST", "config", json={"webhook_url": f"{server.url}/webhooks"}).raise_for_status()
         yield server

@@ -68,9 +68,12 @@ def make_settings(database_url: str, **overrides: str) -> Settings:
         "LOG_LEVEL": "WARNING",
         # Tests never reach Meta: a closed local port unless a test points the app at its simulator.
         "GRAPH_API_URL": "http://127.0.0.1:9",
-        # Only the apps of campaign tests send campaigns: the session's shared app must not take a channel
-        # lease away from another module's app or worker processes on the same database.
+        # Only the apps of campaign and media tests work those queues: the session's shared app (pointed at
+        # no Graph API) must not take another module's campaign or media download on the same database.
         "CAMPAIGN_SENDER_IN_SERVE": "false",
+        "MEDIA_DOWNLOADS_IN_SERVE": "false",
+        # Event webhook tests deliver to receivers on 127.0.0.1, which production refuses (SSRF).
+        "EVENT_WEBHOOKS_ALLOW_PRIVATE": "true",
         **overrides,
     }
     return load_settings(env, env_file=None)

@@ -244,6 +244,7 @@ def test_the_worker_command_delivers_the_queue_without_a_web_server(
         "DATABASE_URL": empty_database,
         "PASSWORD_HASH_ROUNDS": "4",
         "WHATSAPP_TOKEN": "x",
+        "EVENT_WEBHOOKS_ALLOW_PRIVATE": "true",  # the receiver listens on 127.0.0.1
         # The same secrets key as the container below: endpoint secrets are stored encrypted.
         "SESSION_SECRET_KEY": make_settings(empty_database).SESSION_SECRET_KEY,
     }

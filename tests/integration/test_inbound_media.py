@@ -104,6 +104,7 @@ def servers(database_url: str, tmp_path: Path) -> Iterator[tuple[SimulatorServer
             PYWHATSAPP_DATA_DIR=str(tmp_path),
             MEDIA_RETRY_SECONDS="0.2",
             MEDIA_DOWNLOAD_ATTEMPTS=str(MAX_ATTEMPTS),
+            MEDIA_DOWNLOADS_IN_SERVE="true",
         )
         with LiveServer(settings) as app:
             simulator.control("POST", "config", json={"webhook_url": f"{app.url}/webhooks"})

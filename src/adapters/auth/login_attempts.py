@@ -42,6 +42,15 @@ class SqlLoginAttempts:
         async with self._session_factory() as session, session.begin():
             return int((await session.execute(counted)).scalar_one())
 
+    async def failures(self, key: str) -> int:
+        async with self._session_factory() as session:
+            attempts = await session.scalar(
+                sa.select(LoginAttemptRow.attempts).where(
+                    LoginAttemptRow.key == _digest(key), LoginAttemptRow.window_ends_at > utc_now()
+                )
+            )
+            return int(attempts or 0)
+
     async def clear(self, key: str) -> None:
         async with self._session_factory() as session, session.begin():
             await session.execute(sa.delete(LoginAttemptRow).where(LoginAttemptRow.key == _digest(key)))

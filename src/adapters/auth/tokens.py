@@ -31,7 +31,10 @@ class JwtAccessTokens:
             "sub": str(user_id),
             "tid": str(tenant_id),
             "role": role.value,
-            "iat": int(now.timestamp()),
+            # To the microsecond (RFC 7519 allows fractions): a token issued just before a logout or a
+            # password change in the same second must count as issued before it, and one issued just after
+            # (signing in again) as after it.
+            "iat": now.timestamp(),
             "exp": int(expires_at.timestamp()),
             "jti": secrets.token_hex(12),
         }

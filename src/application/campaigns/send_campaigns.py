@@ -20,6 +20,7 @@ from typing import Any
 from uuid import UUID
 
 from pywhatsapp.application.campaigns.ports import CampaignQueue, ChannelLease, SendResult
+from pywhatsapp.application.common.metrics import NO_METRICS, Metrics
 from pywhatsapp.application.messaging.gateway import GatewayUnreachable, OutgoingMessage, WhatsAppGateway
 from pywhatsapp.domain.campaigns.campaign import (
     Campaign,
@@ -53,6 +54,7 @@ class SenderSettings:
     """How long a send whose answer was lost waits for its webhook before being tried again."""
     max_in_flight: int = 1000
     poll_seconds: float = POLL_SECONDS
+    metrics: Metrics = NO_METRICS
 
 
 class CampaignSender:
@@ -132,6 +134,7 @@ class ChannelDriver:
         self._in_flight: dict[UUID, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(settings.max_in_flight)
         self._results: dict[UUID, list[SendResult]] = {}
+        self._held: set[UUID] = set()
         self._campaigns: dict[UUID, Campaign] = {}
         self._last_send_to: dict[str, float] = {}
         self._pause: dict[UUID, str] = {}
@@ -169,9 +172,9 @@ class ChannelDriver:
         per_second = self._pacer.per_second
         batch = max(10, min(500, per_second // 4))  # about a quarter second of sends
         hold = utc_now() + timedelta(seconds=self._settings.reconcile_seconds)
-        recipients = await self._lease.claim(
-            campaign, limit=batch, hold_until=hold, exclude=list(self._in_flight)
-        )
+        # Never claim again what this driver holds: being sent, or sent with its answer not yet recorded.
+        recipients = await self._lease.claim(campaign, limit=batch, hold_until=hold, exclude=list(self._held))
+        self._held.update(recipient.id for recipient in recipients)
         loop = asyncio.get_running_loop()
         checked = loop.time()
         halted = False
@@ -224,16 +227,20 @@ class ChannelDriver:
         try:
             wamid = await self._gateway.send(self._lease.channel, message)
         except SendRefused as refused:
+            self._settings.metrics.send("campaign", "refused")
             decision = after_refusal(refused.code, refused.refusal, recipient.attempts)
             self._decided(campaign, recipient, decision, refused.code, refused.title)
         except GatewayUnreachable as lost:
+            self._settings.metrics.send("campaign", "unknown")
             decision = after_lost_answer(recipient.attempts, self._settings.reconcile_seconds)
             self._decided(campaign, recipient, decision, None, f"no answer from Meta: {lost}")
         except Exception as error:  # never lose a recipient to a bug: it is retried after the grace time
+            self._settings.metrics.send("campaign", "unknown")
             logger.exception("campaign send failed unexpectedly", extra={"campaign_id": str(campaign.id)})
             decision = after_lost_answer(recipient.attempts, self._settings.reconcile_seconds)
             self._decided(campaign, recipient, decision, None, type(error).__name__)
         else:
+            self._settings.metrics.send("campaign", "sent")
             self._result(campaign, SendResult(recipient.id, RecipientState.SENT, wamid=wamid))
 
     def _decided(
@@ -293,6 +300,7 @@ class ChannelDriver:
             except Exception:
                 self._results.setdefault(campaign_id, []).extend(batch)  # kept for the next flush
                 raise
+            self._held.difference_update(result.recipient_id for result in batch)
         for campaign_id, reason in list(self._pause.items()):
             paused = self._campaigns.get(campaign_id)
             if paused is not None and paused.status is CampaignStatus.RUNNING:

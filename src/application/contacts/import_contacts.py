@@ -89,10 +89,12 @@ class StartContactImport:
         uow_factory: UnitOfWorkFactory,
         default_region: str,
         spreadsheets: SpreadsheetReader | None = None,
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         self._uow_factory = uow_factory
         self._region = known_region(default_region)
         self._spreadsheets = spreadsheets
+        self._lease_seconds = lease_seconds
 
     async def execute(
         self,
@@ -124,7 +126,7 @@ class StartContactImport:
             created_by=None if principal.api_key_id else principal.user_id,
         )
         async with self._uow_factory(principal.tenant_id) as uow:
-            await uow.contact_imports.add(job, text, owner=owner, lease_seconds=LEASE_SECONDS)
+            await uow.contact_imports.add(job, text, owner=owner, lease_seconds=self._lease_seconds)
             await uow.events.publish(progress_event(job))
             await uow.commit()
         return job
@@ -168,11 +170,14 @@ class ContactImportJobs:
 class RunContactImport:
     """Work through one leased job, a committed batch at a time, from where it stands."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, batch_size: int = 500) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, batch_size: int = 500, lease_seconds: float = LEASE_SECONDS
+    ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self._uow_factory = uow_factory
         self._batch_size = batch_size
+        self.lease_seconds = lease_seconds
 
     async def execute(
         self, tenant_id: UUID, job_id: UUID, *, owner: UUID, on_progress: Progress | None = None
@@ -217,7 +222,7 @@ class RunContactImport:
                     rejected=[row for row in batch if isinstance(row, RejectedRow)],
                 )
                 moved = await uow.contact_imports.record_batch(
-                    job, result, owner=owner, lease_seconds=LEASE_SECONDS
+                    job, result, owner=owner, lease_seconds=self.lease_seconds
                 )
                 if moved is None:
                     logger.warning("contact import taken over by another runner", extra={"id": str(job_id)})
@@ -284,7 +289,7 @@ class ContactImportScheduler:
         started = 0
         while True:
             async with self._uow_factory.for_all_tenants() as uow:
-                job = await uow.contact_imports.claim(self.owner, lease_seconds=LEASE_SECONDS)
+                job = await uow.contact_imports.claim(self.owner, lease_seconds=self._runner.lease_seconds)
                 await uow.commit()
             if job is None:
                 return started

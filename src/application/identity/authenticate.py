@@ -70,9 +70,10 @@ class Authenticate:
             user = await uow.users.get(user_id)
             if user is None:
                 raise NotAuthenticated("This account no longer exists")
-            # Whole seconds: JWT times have no fractions, and a token issued in the same second as a
-            # password change must still count as issued before it.
-            if int(issued_at) < int(user.tokens_valid_after.timestamp()):
+            # Tokens and sessions carry their issue time to the microsecond, so revocation is exact
+            # (tokens of older versions carry whole seconds, rounded down: they count as older).
+            # The user row is read on every request anyway, so revocation costs no extra query.
+            if issued_at < user.tokens_valid_after.timestamp():
                 raise NotAuthenticated("This credential was revoked; sign in again")
             return await resolve_principal(
                 uow, user, current_tenant_id=tenant_id, requested_tenant=requested_tenant

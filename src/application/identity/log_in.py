@@ -9,7 +9,11 @@ from pywhatsapp.application.identity.ports import AccessTokens, IssuedToken, Log
 from pywhatsapp.application.tenancy.resolve_principal import resolve_principal
 from pywhatsapp.domain.clock import utc_now
 from pywhatsapp.domain.errors import InvalidCredentials, LoginThrottled, TenantAccessDenied
-from pywhatsapp.domain.identity.login_throttle import LoginThrottlePolicy, throttle_key
+from pywhatsapp.domain.identity.login_throttle import (
+    LoginThrottlePolicy,
+    address_throttle_key,
+    throttle_key,
+)
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.identity.user import User, is_plausible_username
 
@@ -49,6 +53,9 @@ class LogIn:
         self, *, username: str, password: str, client_address: str, tenant: str | None = None
     ) -> LoginResult:
         key = throttle_key(username, client_address)
+        address_key = address_throttle_key(client_address)
+        if not self._policy.allows_address(await self._attempts.failures(address_key)):
+            raise LoginThrottled(self._policy.window_seconds)
         # Every attempt is counted before the password is checked, in one atomic step: parallel guesses
         # cannot all read "4 failures so far" and all go through.
         attempt = await self._attempts.register_attempt(key, window_seconds=self._policy.window_seconds)
@@ -61,6 +68,8 @@ class LogIn:
                 password, await self._hash_to_check(user.password_hash if user else None)
             )
             if user is None or not valid or not user.is_active:
+                # Only failures count for the address: its users' successful sign-ins must not lock it.
+                await self._attempts.register_attempt(address_key, window_seconds=self._policy.window_seconds)
                 raise InvalidCredentials()
             principal = await self._principal(uow, user, tenant)
             user.last_login_at = utc_now()

@@ -61,3 +61,15 @@ class LoginAttempts(Protocol):
         ...
 
     async def clear(self, key: str) -> None: ...
+
+    async def failures(self, key: str) -> int:
+        """The attempts counted for `key` in its current window (0 once the window has run out)."""
+        ...
+
+
+class WebSessions(Protocol):
+    """The server-side page sessions."""
+
+    async def end_all_of(self, user_id: UUID) -> int:
+        """Delete every page session of the user (after a password change); return how many."""
+        ...

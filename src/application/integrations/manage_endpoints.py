@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from pywhatsapp.application.common.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from pywhatsapp.application.integrations.ports import DestinationGuard
 from pywhatsapp.domain.errors import NotFound
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.integrations.event_webhook import (
@@ -25,16 +26,20 @@ class EndpointDeliveries:
 
 
 class ManageEventEndpoints:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, destinations: DestinationGuard | None = None) -> None:
         self._uow_factory = uow_factory
+        self._destinations = destinations
 
     async def create(
         self, principal: Principal, *, url: str, events: list[str], description: str | None = None
     ) -> EventEndpoint:
         principal.require(Role.ADMIN)
+        url = validate_url(url)
+        if self._destinations is not None:
+            await self._destinations.check(url)
         endpoint = EventEndpoint(
             tenant_id=principal.tenant_id,
-            url=validate_url(url),
+            url=url,
             events=validate_events(events),
             secret=new_secret(),
             description=description,

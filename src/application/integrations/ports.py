@@ -52,3 +52,11 @@ class EventSender(Protocol):
 
 class DeliveryQueueFactory(Protocol):
     def __call__(self) -> DeliveryQueue: ...
+
+
+class DestinationGuard(Protocol):
+    """Decides whether the server may send requests to a URL a tenant chose."""
+
+    async def check(self, url: str) -> None:
+        """Raise InvalidInput for a destination that is refused (e.g. an address on the server's network)."""
+        ...

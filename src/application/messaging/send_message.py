@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
+from pywhatsapp.application.common.metrics import NO_METRICS, Metrics
 from pywhatsapp.application.common.unit_of_work import UnitOfWorkFactory
 from pywhatsapp.application.groups.manage_groups import stored_group
 from pywhatsapp.application.messaging.channels import sending_channel
@@ -77,9 +78,12 @@ def readable_text(kind: str, payload: dict[str, Any] | list[Any]) -> str | None:
 
 
 class SendMessage:
-    def __init__(self, uow_factory: UnitOfWorkFactory, gateway: WhatsAppGateway) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, gateway: WhatsAppGateway, metrics: Metrics = NO_METRICS
+    ) -> None:
         self._uow_factory = uow_factory
         self._gateway = gateway
+        self._metrics = metrics
 
     async def execute(self, principal: Principal, request: SendRequest) -> SendOutcome:
         if request.type not in SENDABLE_TYPES:
@@ -171,13 +175,16 @@ class SendMessage:
         try:
             wamid = await self._gateway.send(channel, outgoing)
         except SendRefused as refused:
+            self._metrics.send("api", "refused")
             await self._record_failure(principal.tenant_id, channel, message, refused)
             raise
         except GatewayUnreachable:
+            self._metrics.send("api", "unknown")
             logger.warning(
                 "send outcome unknown; status webhooks will settle it", extra={"message_id": str(message.id)}
             )
             return SendOutcome(message=message, delivered_to_meta=False)
+        self._metrics.send("api", "sent")
         async with self._uow_factory(principal.tenant_id) as uow:
             # Only pending becomes sent: a status webhook may already have moved it further.
             sent = await uow.inbox.mark_sent(message.id, wamid) or replace(

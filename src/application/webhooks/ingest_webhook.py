@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from pywhatsapp.application.common.metrics import NO_METRICS, Metrics
 from pywhatsapp.application.common.unit_of_work import UnitOfWorkFactory
 from pywhatsapp.application.messaging.ports import ChannelDirectory
 from pywhatsapp.application.webhooks.apply_update import UpdateApplier
@@ -23,10 +24,35 @@ from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.errors import SignatureInvalid, SignatureMissing
 from pywhatsapp.domain.webhooks.meta_payload import parse_webhook_body
 from pywhatsapp.domain.webhooks.signature import signature_matches
-from pywhatsapp.domain.webhooks.updates import MalformedWebhook, TemplateUpdate, Update
+from pywhatsapp.domain.webhooks.updates import (
+    GroupUpdate,
+    InboundMessage,
+    MalformedWebhook,
+    MessageDeleted,
+    MessageEdited,
+    ReactionUpdate,
+    StatusUpdate,
+    TemplateUpdate,
+    Update,
+)
 from pywhatsapp.domain.webhooks.webhook_log import WebhookLogEntry, WebhookOutcome
 
 logger = logging.getLogger(__name__)
+
+EVENT_KINDS: dict[type, str] = {
+    InboundMessage: "message",
+    StatusUpdate: "status",
+    ReactionUpdate: "reaction",
+    MessageEdited: "message_edit",
+    MessageDeleted: "message_delete",
+    TemplateUpdate: "template",
+    GroupUpdate: "group",
+}
+
+
+def _count(metrics: Metrics, updates: list[Update], outcome: str) -> None:
+    for kind, count in Counter(EVENT_KINDS.get(type(update), "other") for update in updates).items():
+        metrics.webhook_events(kind, outcome, count)
 
 
 @dataclass
@@ -52,11 +78,13 @@ class IngestWebhook:
         applier: UpdateApplier,
         *,
         validate_signatures: bool,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._uow_factory = uow_factory
         self._channels = channels
         self._applier = applier
         self._validate = validate_signatures
+        self._metrics = metrics
 
     async def execute(
         self, raw_body: bytes, signature: str | None, *, replay: bool = False, only_tenant: UUID | None = None
@@ -74,11 +102,16 @@ class IngestWebhook:
             await self._log_without_tenant(
                 text, None, WebhookOutcome.UNPARSEABLE, f"not a webhook body: {error}"
             )
+            self._metrics.webhook_events("body", WebhookOutcome.UNPARSEABLE.value)
             return IngestReport(outcome=WebhookOutcome.UNPARSEABLE)
 
         by_channel, unknown = await self._route(updates)
         if not replay:
-            self._check_signatures(raw_body, signature, [channel for channel, _ in by_channel.values()])
+            try:
+                self._check_signatures(raw_body, signature, [channel for channel, _ in by_channel.values()])
+            except (SignatureMissing, SignatureInvalid):
+                _count(self._metrics, updates, WebhookOutcome.REJECTED_SIGNATURE.value)
+                raise
         if unknown and only_tenant is None:
             reason = "no tenant owns phone number(s) " + ", ".join(sorted(unknown))
             await self._log_without_tenant(text, body, WebhookOutcome.UNKNOWN_PHONE_NUMBER, reason)
@@ -90,22 +123,22 @@ class IngestWebhook:
                 continue
             per_tenant[channel.tenant_id].extend((channel, update) for update in channel_updates)
         outcome = WebhookOutcome.REPLAYED if replay else WebhookOutcome.PROCESSED
+        applied: list[Update] = []
         for tenant_id, items in per_tenant.items():
-            async with self._uow_factory(tenant_id) as uow:
-                await uow.webhook_logs.append(
-                    WebhookLogEntry(
-                        tenant_id=tenant_id,
-                        phone_number_id=items[0][0].phone_number_id,
-                        field_name=_first_field(body),
-                        outcome=outcome,
-                        body=body,
-                        raw_body=text,
-                        item_count=len(items),
-                    )
-                )
-                for channel, update in items:
-                    await self._applier.apply(uow, channel, update)
-                await uow.commit()
+            try:
+                await self._apply(tenant_id, items, body, text, outcome)
+            except Exception:  # the answer is an error and Meta sends the body again
+                _count(self._metrics, [update for _, update in items], "failed")
+                raise
+            _count(self._metrics, [update for _, update in items], outcome.value)
+            applied.extend(update for _, update in items)
+        if only_tenant is None:
+            routed = {id(update) for update in applied}
+            _count(
+                self._metrics,
+                [update for update in updates if id(update) not in routed and _names_a_number(update)],
+                WebhookOutcome.UNKNOWN_PHONE_NUMBER.value,
+            )
         if not per_tenant and not unknown:
             await self._log_without_tenant(text, body, outcome, "nothing to apply")
         return IngestReport(
@@ -114,6 +147,31 @@ class IngestWebhook:
             tenants=list(per_tenant),
             unknown_phone_numbers=sorted(unknown),
         )
+
+    async def _apply(
+        self,
+        tenant_id: UUID,
+        items: list[tuple[Channel, Update]],
+        body: Any,
+        text: str,
+        outcome: WebhookOutcome,
+    ) -> None:
+        """One transaction per tenant: the raw body in its log, every update applied, events published."""
+        async with self._uow_factory(tenant_id) as uow:
+            await uow.webhook_logs.append(
+                WebhookLogEntry(
+                    tenant_id=tenant_id,
+                    phone_number_id=items[0][0].phone_number_id,
+                    field_name=_first_field(body),
+                    outcome=outcome,
+                    body=body,
+                    raw_body=text,
+                    item_count=len(items),
+                )
+            )
+            for channel, update in items:
+                await self._applier.apply(uow, channel, update)
+            await uow.commit()
 
     async def _route(self, updates: list[Update]) -> tuple[dict[str, tuple[Channel, list[Update]]], set[str]]:
         by_channel: dict[str, tuple[Channel, list[Update]]] = {}
@@ -158,3 +216,8 @@ class IngestWebhook:
                 )
             )
             await uow.commit()
+
+
+def _names_a_number(update: Update) -> bool:
+    """Updates without a phone number (account updates) are only logged: not "unknown"."""
+    return isinstance(update, TemplateUpdate) or bool(getattr(update, "phone_number_id", None))

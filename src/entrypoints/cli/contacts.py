@@ -15,7 +15,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from pywhatsapp.application.contacts.import_contacts import LEASE_SECONDS, MAX_FILE_BYTES
+from pywhatsapp.application.contacts.import_contacts import MAX_FILE_BYTES
 from pywhatsapp.domain.contacts.contact_import import ContactImport, ImportStatus
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.tenancy.membership import Role
@@ -121,7 +121,9 @@ def import_(
 
 async def _claim(ctx: CliContext, tenant_id: UUID, job_id: UUID, owner: UUID) -> ContactImport | None:
     async with ctx.container.uow_factory()(tenant_id) as uow:
-        job = await uow.contact_imports.claim(owner, lease_seconds=LEASE_SECONDS, job_id=job_id)
+        job = await uow.contact_imports.claim(
+            owner, lease_seconds=ctx.container.run_contact_import().lease_seconds, job_id=job_id
+        )
         await uow.commit()
     return job
 

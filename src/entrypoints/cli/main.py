@@ -13,7 +13,7 @@ from pywhatsapp.entrypoints.cli.setup import reset, setup
 from pywhatsapp.entrypoints.cli.simulator import simulator
 from pywhatsapp.entrypoints.cli.templates import templates
 from pywhatsapp.entrypoints.cli.tenants import tenant
-from pywhatsapp.entrypoints.cli.users import create_admin
+from pywhatsapp.entrypoints.cli.users import create_admin, users
 from pywhatsapp.entrypoints.cli.webhooks import webhooks
 from pywhatsapp.entrypoints.cli.worker import worker
 
@@ -42,3 +42,4 @@ for command in (setup, reset, serve, create_admin, db, tenant, channel, webhooks
     cli.add_command(command)
 cli.add_command(templates)
 cli.add_command(contacts)
+cli.add_command(users)

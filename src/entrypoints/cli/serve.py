@@ -8,6 +8,7 @@ import time
 import click
 import uvicorn
 
+from pywhatsapp.adapters.metrics.prometheus import MULTIPROC_ENV, prepare_multiprocess_dir
 from pywhatsapp.adapters.persistence import migrations
 from pywhatsapp.entrypoints.cli.context import CliContext, console, pass_context
 from pywhatsapp.entrypoints.cli.setup import sync_default_channel
@@ -66,6 +67,11 @@ def serve(ctx: CliContext, host: str, port: int, workers: int, reload: bool) -> 
     # stays up as long as this process does) and the log directory that goes with it.
     os.environ["DATABASE_URL"] = url
     os.environ["PYWHATSAPP_LOG_DIR"] = str(settings.log_dir.resolve())
+    if os.environ.get(MULTIPROC_ENV) or (workers > 1 and not reload):
+        # Each worker counts in its own files there and /metrics, answered by any of them, adds them up.
+        metrics_dir = os.environ.get(MULTIPROC_ENV) or str((settings.data_dir / "metrics").resolve())
+        prepare_multiprocess_dir(metrics_dir)
+        os.environ[MULTIPROC_ENV] = metrics_dir
     log_file = configure_logging(settings)
     console.print(
         f"Database ready in {time.perf_counter() - started:.1f}s. Serving http://{host}:{port}/login "

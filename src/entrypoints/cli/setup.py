@@ -14,6 +14,7 @@ from pywhatsapp.application.channels.configure_channel import ChannelSettings
 from pywhatsapp.application.installation.set_up_installation import InstallationReport
 from pywhatsapp.entrypoints.cli.context import CliContext, console, fail, pass_context
 from pywhatsapp.entrypoints.http.routes.sandbox import SANDBOX_PHONE_NUMBER_ID, SANDBOX_TOKEN, SANDBOX_WABA_ID
+from pywhatsapp.entrypoints.settings import DEFAULT_ADMIN_PASSWORD
 
 STEPS = 5
 
@@ -127,8 +128,11 @@ def _print_success(ctx: CliContext, report: InstallationReport) -> None:
     console.print("\n[bold green]✅ SETUP COMPLETED SUCCESSFULLY![/]")
     console.print("📌 Admin Login Credentials:")
     console.print(f"   Username: {settings.ADMIN_USERNAME}")
-    if report.admin_created:
-        console.print(f"   Password: {settings.ADMIN_PASSWORD}")
+    if report.admin_created and settings.ADMIN_PASSWORD == DEFAULT_ADMIN_PASSWORD:
+        console.print(f"   Password: {settings.ADMIN_PASSWORD} (the default; change it)")
+    elif report.admin_created:
+        # A password of one's own is never echoed: setup's output often ends up in container logs.
+        console.print("   Password: the ADMIN_PASSWORD you set")
     else:
         console.print("   Password: (unchanged; the admin already existed)")
     console.print(f"   Tenant ID: {report.tenant.slug} ({report.tenant.id})")

@@ -38,3 +38,23 @@ def create_admin(
         )
     )
     console.print(f"[green]Created[/] {user.username} ({role}) in tenant {tenant_ref}")
+
+
+@click.group("users")
+def users() -> None:
+    """Manage user accounts."""
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option("--password", help="Asked for (twice, hidden) when not given.")
+@pass_context
+def set_password(ctx: CliContext, username: str, password: str | None) -> None:
+    """Set a user's password; the user's earlier access tokens and page sessions stop working."""
+    if password is None:
+        password = click.prompt(f"New password for {username}", hide_input=True, confirmation_prompt=True)
+    url = ctx.database_url()
+    if ctx.run(migrations.current_revision(url)) is None:
+        fail("the database has no tables yet; run: pywhatsapp setup")
+    user = ctx.run(ctx.container.change_password().reset(username, new_password=password))
+    console.print(f"[green]Password set[/] for {user.username}; their earlier tokens and sessions ended")

@@ -27,6 +27,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 import pywhatsapp
+from pywhatsapp.adapters.metrics.prometheus import http_metrics_config
 from pywhatsapp.adapters.persistence.models import WebSessionRow
 from pywhatsapp.adapters.realtime.listener import notify_backend
 from pywhatsapp.application.campaigns.background import run_campaign_work
@@ -53,6 +54,7 @@ from pywhatsapp.entrypoints.http.routes import (
     channels,
     composer,
     contacts,
+    credentials,
     event_webhooks,
     flows,
     groups,
@@ -60,6 +62,7 @@ from pywhatsapp.entrypoints.http.routes import (
     inbox,
     media,
     messages,
+    metrics,
     qr_codes,
     realtime,
     records,
@@ -74,6 +77,7 @@ from pywhatsapp.entrypoints.http.security import (
     AuthenticationMiddleware,
     RotatingSessionBackend,
 )
+from pywhatsapp.entrypoints.http.security_headers import security_headers
 
 logger = logging.getLogger(__name__)
 CAMPAIGN_STOP_SECONDS = 30.0
@@ -90,6 +94,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+HSTS = "max-age=31536000; includeSubDomains"
 PAGE_CSP = "; ".join(
     [
         "default-src 'self'",
@@ -192,16 +197,16 @@ def create_app(container: Container) -> Litestar:
         container.init_resources()
         sweeper = asyncio.create_task(sweep_expired())
         deliveries = asyncio.create_task(deliver_event_webhooks())
-        media_downloads = asyncio.create_task(fetch_inbound_media())
+        media_downloads = (
+            asyncio.create_task(fetch_inbound_media()) if settings.MEDIA_DOWNLOADS_IN_SERVE else None
+        )
         # Contact imports: run in this process, and resumed here when their runner stopped or died.
         contact_imports = container.contact_import_scheduler()
         import_resumer = asyncio.create_task(contact_imports.run_forever())
         campaigns_stop = asyncio.Event()
         campaign_work = (
             asyncio.create_task(
-                run_campaign_work(
-                    container.campaign_sender(), container.campaign_progress(), campaigns_stop
-                )
+                run_campaign_work(container.campaign_sender(), container.campaign_progress(), campaigns_stop)
             )
             if settings.CAMPAIGN_SENDER_IN_SERVE
             else None
@@ -215,7 +220,8 @@ def create_app(container: Container) -> Litestar:
         finally:
             sweeper.cancel()
             deliveries.cancel()
-            media_downloads.cancel()
+            if media_downloads is not None:
+                media_downloads.cancel()
             import_resumer.cancel()
             await contact_imports.stop()  # each job gives its lease up at its last committed batch
             if campaign_work is not None:
@@ -253,8 +259,10 @@ def create_app(container: Container) -> Litestar:
         route_handlers=[
             health.healthz,
             health.readyz,
+            metrics.metrics,
             auth.login,
             auth.me,
+            *credentials.ROUTES,
             tenants.my_tenants,
             *records.ROUTES,
             *contacts.ROUTES,
@@ -310,6 +318,7 @@ def create_app(container: Container) -> Litestar:
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
+            http_metrics_config().middleware,  # first: 401s and 403s are counted too
             DefineMiddleware(SessionMiddleware, backend=session_backend),
             DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
         ],
@@ -342,6 +351,14 @@ def create_app(container: Container) -> Litestar:
         lifespan=[lifespan],
         on_app_init=[_document_error_envelope],
         after_request=_secure_headers,
+        # Every answer, also those of middleware and exception handlers (401, CSRF 403, 404, static files).
+        before_send=[
+            security_headers(
+                # Production is served over HTTPS: browsers must never fall back to plain HTTP.
+                {**SECURITY_HEADERS, "Content-Security-Policy": PAGE_CSP}
+                | ({"Strict-Transport-Security": HSTS} if production else {})
+            )
+        ],
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,
         debug=False,

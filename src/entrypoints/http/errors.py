@@ -163,6 +163,27 @@ def _is_unstorable_value(error: BaseException) -> bool:
     return False
 
 
+TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57")
+"""Connection exceptions, insufficient resources (too many connections) and operator intervention (the
+server shutting down, restarting, or not accepting connections yet): the database is away for now."""
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
+"""A serialization failure or deadlock between concurrent requests: the same request succeeds if retried."""
+
+
+def _is_transient_database_error(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    for _ in range(6):
+        if seen is None:
+            return False
+        state = getattr(seen, "sqlstate", None)
+        if isinstance(state, str) and (
+            state in TRANSIENT_SQLSTATES or state[:2] in TRANSIENT_SQLSTATE_CLASSES
+        ):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return False
+
+
 def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     if isinstance(error, (RecursionError, UnicodeDecodeError)):
         # The body decoder gives up on absurd nesting or bytes that are not UTF-8.
@@ -182,8 +203,10 @@ def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Respo
             HTTP_400_BAD_REQUEST,
             "The request holds a value that cannot be stored (bad characters or too long)",
         )
-    if isinstance(error, (OperationalError, InterfaceError, DatabaseUnavailable, OSError)) or (
-        isinstance(error, DBAPIError) and error.connection_invalidated
+    if (
+        isinstance(error, (OperationalError, InterfaceError, DatabaseUnavailable, OSError))
+        or (isinstance(error, DBAPIError) and error.connection_invalidated)
+        or _is_transient_database_error(error)
     ):
         return database_error(request, error)
     logger.exception("unexpected error", extra={"path": request.url.path})

@@ -33,6 +33,7 @@ PUBLIC_PATHS = [
     r"^/logout$",
     r"^/healthz$",
     r"^/readyz$",
+    r"^/metrics$",
     r"^/docs($|/)",
     r"^/webhooks$",
     r"^/flows/data/",
@@ -57,6 +58,10 @@ class RotatingSessionBackend(SQLAlchemyAsyncSessionBackend):
         # request to the login page would write to the database.
         if scope_session is not Empty and not scope_session and not connection.cookies.get(self.config.key):
             return
+        previous = connection.cookies.get(self.config.key)
+        if connection.scope.get(NEW_SESSION_ID) and previous:  # type: ignore[misc]
+            # Signing in again: the session that was in use before ends on the server too.
+            await self.delete(previous, store=self.config.get_store_from_app(connection.scope["app"]))
         await super().store_in_message(scope_session, message, connection)
 
 
