@@ -36,6 +36,7 @@ from pywhatsapp.application.campaigns.send_campaigns import SenderSettings  # no
 from pywhatsapp.domain.campaigns.campaign import Campaign, CampaignRecipient, CampaignStatus  # noqa: E402
 from pywhatsapp.domain.channels.channel import Channel  # noqa: E402
 from pywhatsapp.domain.tenancy.tenant import Tenant  # noqa: E402
+from pywhatsapp.entrypoints.cli.context import run_event_loop  # noqa: E402
 from pywhatsapp.entrypoints.container import build_container  # noqa: E402
 from pywhatsapp.entrypoints.settings import load_settings  # noqa: E402
 
@@ -185,7 +186,7 @@ def main() -> None:
         )
         for cap in (int(c) for c in args.caps.split(",")):
             httpx.post(f"{sim_url}/_simulator/reset", timeout=10)
-            figures = asyncio.run(run_campaign(url, sim_url, args.recipients, cap))
+            figures = run_event_loop(run_campaign(url, sim_url, args.recipients, cap))
             print(
                 f"cap {cap:>5}/s: {figures['sent']} sent ({figures['twice']} twice)"
                 f" in {figures['seconds']} s;"

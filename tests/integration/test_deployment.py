@@ -374,7 +374,7 @@ def test_the_dockerfile_installs_the_package_and_runs_an_existing_command() -> N
 
 def test_the_gunicorn_config_is_valid_python_that_gunicorn_reads() -> None:
     pytest.importorskip("gunicorn")
-    from gunicorn.config import Config
+    from gunicorn.config import Config  # type: ignore[import-untyped]
 
     config = Config()
     namespace: dict[str, Any] = {"__file__": "gunicorn.conf.py"}

@@ -120,7 +120,8 @@ class Shop:
 
     def meta_flow(self, meta_flow_id: str) -> dict[str, Any]:
         (flow,) = [f for f in self.meta()["flows"] if f["id"] == meta_flow_id]
-        return flow
+        found: dict[str, Any] = flow
+        return found
 
     def requests(self, suffix: str, method: str = "POST") -> list[dict[str, Any]]:
         return [r for r in self.meta()["requests"] if r["method"] == method and r["path"].endswith(suffix)]

@@ -261,7 +261,7 @@ async def test_webhooks_and_the_inbox_under_concurrent_load_lose_nothing(
     engine = create_async_engine(async_url(database_url))
     try:
         async with engine.connect() as connection:
-            stored = dict(
+            stored: dict[str, int] = dict(
                 (
                     await connection.execute(
                         sa.text(
@@ -272,7 +272,7 @@ async def test_webhooks_and_the_inbox_under_concurrent_load_lose_nothing(
                     )
                 ).all()
             )
-            statuses = dict(
+            statuses: dict[str, str] = dict(
                 (
                     await connection.execute(
                         sa.text(
@@ -288,8 +288,7 @@ async def test_webhooks_and_the_inbox_under_concurrent_load_lose_nothing(
     print(f"inbound messages posted {len(work.posted_inbound)}, stored {len(stored)}")
     assert set(stored) == work.posted_inbound, "an inbound message was lost or invented"
     assert set(stored.values()) == {1}, "an inbound message was stored twice"
-    print(
-        f"statuses posted {sum(1 + ('sent', 'delivered', 'read').index(s) for s in work.posted_status.values())}"
-    )
+    posted = sum(1 + ("sent", "delivered", "read").index(state) for state in work.posted_status.values())
+    print(f"statuses posted {posted}")
     expected = {wamid: work.posted_status.get(wamid, "pending") for wamid, _ in work.outgoing}
     assert statuses == expected, "a status was lost (each message shows the furthest status posted)"

@@ -17,7 +17,7 @@ R = TypeVar("R", Flow, FlowKey)
 
 class _Scoped(Generic[R]):
     def __init__(self, rows: dict[UUID, R], tenant_id: UUID | None, *, all_tenants: bool) -> None:
-        self._rows = rows
+        self._rows: dict[UUID, R] = rows
         self._tenant_id = tenant_id
         self._all_tenants = all_tenants
 
@@ -32,13 +32,15 @@ class _Scoped(Generic[R]):
         return replace(copy.deepcopy(record), tenant_id=self._tenant_id, updated_at=utc_now())
 
     async def get(self, record_id: UUID) -> R | None:
-        return copy.deepcopy(next((r for r in self._visible() if r.id == record_id), None))
+        found: R | None = next((r for r in self._visible() if r.id == record_id), None)
+        return copy.deepcopy(found)
 
     async def add(self, record: R) -> R:
         if record.id in self._rows:
             raise RuntimeError(f"duplicate {type(record).__name__} id {record.id}")
-        self._rows[record.id] = self._stamp(record)
-        return copy.deepcopy(self._rows[record.id])
+        stored: R = self._stamp(record)
+        self._rows[record.id] = stored
+        return copy.deepcopy(stored)
 
     async def append(self, record: R) -> None:
         await self.add(record)
@@ -54,8 +56,9 @@ class _Scoped(Generic[R]):
         stored = await self.get(record.id)
         if stored is None:
             raise LookupError(f"{type(record).__name__} {record.id} is not stored")
-        self._rows[record.id] = replace(self._stamp(record), created_at=stored.created_at)
-        return copy.deepcopy(self._rows[record.id])
+        changed: R = replace(self._stamp(record), created_at=stored.created_at)
+        self._rows[record.id] = changed
+        return copy.deepcopy(changed)
 
 
 class FakeFlowRegistry(_Scoped[Flow]):

@@ -62,6 +62,7 @@ def test_categories_and_routes_are_checked() -> None:
     with pytest.raises(InvalidInput):
         check_categories(["MARKETING"])
     assert check_routes({"A": {"next_screen": "B"}}) == {"A": {"next_screen": "B", "data": {}}}
+    bad: object
     for bad in ([], {"A": {}}, {"A": {"next_screen": "B", "data": []}}, {"A": {"next_screen": "B", "x": 1}}):
         with pytest.raises(InvalidInput):
             check_routes(bad)

@@ -31,6 +31,16 @@ def settings_or_exit() -> Settings:
         fail(f"configuration: {error}", code=2)
 
 
+def run_event_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run on uvloop where it is installed (it comes with uvicorn[standard]): the worker's
+    campaign sends and the simulator's answers cost noticeably less CPU on it."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is not built for every platform
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
 class CliContext:
     """Lazily builds the container so that `--help` and config errors never start a database."""
 
@@ -78,7 +88,7 @@ class CliContext:
                 await engine.dispose()
 
         try:
-            return asyncio.run(work())
+            return run_event_loop(work())
         except DatabaseUnavailable as error:
             fail(str(error))
         except DomainError as error:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import click
 
 from pywhatsapp.adapters.whatsapp.simulator import SimulatorSettings, run_simulator
-from pywhatsapp.entrypoints.cli.context import console
+from pywhatsapp.entrypoints.cli.context import console, run_event_loop
 
 
 @click.command("simulator")
@@ -39,4 +37,4 @@ def simulator(
         phone_number_id=phone_number_id,
         response_latency=latency,
     )
-    asyncio.run(run_simulator(host, port, settings))
+    run_event_loop(run_simulator(host, port, settings))
