@@ -13,7 +13,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -135,6 +135,8 @@ class ChannelDriver:
         self._slots = asyncio.Semaphore(settings.max_in_flight)
         self._results: dict[UUID, list[SendResult]] = {}
         self._held: set[UUID] = set()
+        self._halted: set[UUID] = set()
+        self._prefetched: dict[UUID, asyncio.Task[Sequence[CampaignRecipient]]] = {}
         self._campaigns: dict[UUID, Campaign] = {}
         self._last_send_to: dict[str, float] = {}
         self._pause: dict[UUID, str] = {}
@@ -142,47 +144,74 @@ class ChannelDriver:
     async def run(self) -> None:
         channel = self._lease.channel
         recorder = asyncio.create_task(self._record_periodically())
+        watcher = asyncio.create_task(self._watch_statuses())
         try:
             while not self._stopping.is_set():
                 campaigns = [c for c in await self._lease.running_campaigns() if c.id not in self._pause]
+                await self._give_back_prefetched(keep={c.id for c in campaigns})
                 if not campaigns:
                     break
                 claimed = 0
                 for campaign in campaigns:
                     self._campaigns[campaign.id] = campaign
+                    self._halted.discard(campaign.id)
                     claimed += await self._send_batch(campaign)
-                    await self._finish_if_done(campaign)
                 if not claimed:
+                    for campaign in campaigns:
+                        await self._finish_if_done(campaign)
                     await self._idle(campaigns)
         except Exception:
             logger.exception("campaign driver failed", extra={"channel_id": str(channel.id)})
         finally:
+            await self._give_back_prefetched(keep=set())
             if self._in_flight:
                 await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
-            recorder.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await recorder
+            for task in (recorder, watcher):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await self._flush()
             for campaign in list(self._campaigns.values()):
                 with contextlib.suppress(Exception):
                     await self._finish_if_done(campaign)
             await self._lease.release()
 
-    async def _send_batch(self, campaign: Campaign) -> int:
-        per_second = self._pacer.per_second
-        batch = max(10, min(500, per_second // 4))  # about a quarter second of sends
+    async def _claim(self, campaign: Campaign) -> Sequence[CampaignRecipient]:
+        batch = max(10, min(500, self._pacer.per_second // 2))  # about half a second of sends
         hold = utc_now() + timedelta(seconds=self._settings.reconcile_seconds)
         # Never claim again what this driver holds: being sent, or sent with its answer not yet recorded.
         recipients = await self._lease.claim(campaign, limit=batch, hold_until=hold, exclude=list(self._held))
         self._held.update(recipient.id for recipient in recipients)
+        return recipients
+
+    async def _give_back_prefetched(self, keep: set[UUID]) -> None:
+        """Batches claimed ahead for campaigns no longer running go back to pending, unsent."""
+        for campaign_id in [cid for cid in self._prefetched if cid not in keep]:
+            claimed = await self._prefetched.pop(campaign_id)
+            for recipient in claimed:
+                self._result(
+                    self._campaigns[campaign_id],
+                    SendResult(recipient.id, RecipientState.PENDING, counts_as_attempt=False),
+                )
+
+    async def _watch_statuses(self) -> None:
+        """A user may pause or cancel at any moment: the sends stop within a fraction of a second."""
+        while True:
+            await asyncio.sleep(STATUS_CHECK_SECONDS)
+            for campaign in list(self._campaigns.values()):
+                with contextlib.suppress(Exception):
+                    if await self._lease.status(campaign) is not CampaignStatus.RUNNING:
+                        self._halted.add(campaign.id)
+
+    async def _send_batch(self, campaign: Campaign) -> int:
+        # The next batch is claimed while this one goes out, so the sends never wait for the database.
+        ahead = self._prefetched.pop(campaign.id, None)
+        recipients = await ahead if ahead is not None else await self._claim(campaign)
+        if recipients:
+            self._prefetched[campaign.id] = asyncio.create_task(self._claim(campaign))
         loop = asyncio.get_running_loop()
-        checked = loop.time()
-        halted = False
         for recipient in recipients:
-            if loop.time() - checked > STATUS_CHECK_SECONDS:
-                # A user may pause or cancel at any moment: stop within a fraction of a second.
-                checked = loop.time()
-                halted = halted or await self._lease.status(campaign) is not CampaignStatus.RUNNING
+            halted = campaign.id in self._halted
             if halted or self._stopping.is_set() or campaign.id in self._pause:
                 # Not sent: back to pending right away rather than waiting out the reconcile time.
                 self._result(
@@ -203,8 +232,9 @@ class ChannelDriver:
                 )
                 continue
             await self._slots.acquire()
-            while (delay := self._pacer.delay(loop.time())) > 0:
-                await asyncio.sleep(delay)
+            delay = self._pacer.delay(loop.time())
+            if delay > 0:
+                await asyncio.sleep(delay)  # the clock only moves on: after it, the send may start
             self._pacer.record(loop.time())
             self._last_send_to[recipient.wa_id] = time.monotonic()
             task = asyncio.create_task(self._send(campaign, recipient))
