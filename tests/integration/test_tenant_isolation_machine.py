@@ -20,6 +20,7 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -229,7 +230,7 @@ def isolation_machine(world: World, model: Model) -> type[RuleBasedStateMachine]
                 return
             record_id = foreign[pick % len(foreign)]
             url = PATH_PARAMETER.sub(record_id, path)
-            body = {} if method in ("POST", "PUT", "PATCH") else None
+            body: dict[str, Any] | None = {} if method in ("POST", "PUT", "PATCH") else None
             response = self.http.request(method, url, headers=self.auth(asker, shared=shared), json=body)
             assert response.status_code < 500, (method, url, response.text)
             assert not response.is_success, f"{method} {url} of another tenant's record: {response.text}"
