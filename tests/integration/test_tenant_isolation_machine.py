@@ -235,7 +235,9 @@ def isolation_machine(world: World, model: Model) -> type[RuleBasedStateMachine]
             assert response.status_code < 500, (method, url, response.text)
             assert not response.is_success, f"{method} {url} of another tenant's record: {response.text}"
             if method in ("GET", "DELETE") and path.count("{") == 1:
-                assert response.status_code in (404, 405), (method, url, response.status_code, response.text)
+                # 422: a delete that takes a body checks the body first; nothing was looked up.
+                allowed = (404, 405) if method == "GET" else (404, 405, 422)
+                assert response.status_code in allowed, (method, url, response.status_code, response.text)
 
         @rule(
             asker=st.integers(0, 2),
@@ -247,7 +249,7 @@ def isolation_machine(world: World, model: Model) -> type[RuleBasedStateMachine]
             value = {
                 "id": str(target.tenant_id),
                 "slug": target.tenant_slug,
-                "garbage": "../../etc;--\u00e9",
+                "garbage": "../../etc;-- OR 1=1",
                 "empty": "",
                 "uuid": str(uuid4()),
             }[form]

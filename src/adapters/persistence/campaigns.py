@@ -53,6 +53,7 @@ from pywhatsapp.domain.realtime.event import EventType, RealtimeEvent
 
 R = CampaignRecipientRow
 INSERT_CHUNK = 2000
+MESSAGE_INSERT_CHUNK = 1000
 MESSAGE_STATUS = {
     RecipientState.SENT: MessageStatus.SENT,
     RecipientState.DELIVERED: MessageStatus.DELIVERED,
@@ -365,12 +366,14 @@ class SqlChannelLease:
             )
             for row in sent
         ]
-        await session.execute(
-            insert(MessageRow)
-            .values(stamped_rows(session.sync_session, messages))
-            .on_conflict_do_nothing(index_elements=[MessageRow.tenant_id, MessageRow.wamid]),
-            execution_options={TRUSTED_WRITE: True},
-        )
+        # PostgreSQL takes at most 32,767 parameters per statement: about 1,400 messages of 22 columns.
+        for start in range(0, len(messages), MESSAGE_INSERT_CHUNK):
+            await session.execute(
+                insert(MessageRow)
+                .values(stamped_rows(session.sync_session, messages[start : start + MESSAGE_INSERT_CHUNK]))
+                .on_conflict_do_nothing(index_elements=[MessageRow.tenant_id, MessageRow.wamid]),
+                execution_options={TRUSTED_WRITE: True},
+            )
 
     async def open_count(self, campaign: Campaign) -> int:
         async with self._session() as session:

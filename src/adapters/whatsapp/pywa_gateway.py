@@ -14,13 +14,15 @@ from pywa_async import WhatsApp
 
 from pywhatsapp.adapters.whatsapp.graph_transport import graph_http_client
 from pywhatsapp.application.media.ports import FetchedMedia
-from pywhatsapp.application.messaging.gateway import GatewayUnreachable, OutgoingMessage
+from pywhatsapp.application.messaging.gateway import GatewayUnreachable, OutgoingMessage, RequestNotSent
 from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.media.inbound import MediaTooLarge
 from pywhatsapp.domain.messaging.sending import SendRefused
 
 logger = logging.getLogger(__name__)
 SEND_SHARDS = 8
+# Failures before a single byte of the request left: Meta cannot have it, so trying again is safe.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 class PywaGateway:
@@ -63,6 +65,11 @@ class PywaGateway:
             return await coroutine
         except WhatsAppError as error:
             raise SendRefused(int(error.code), str(error.message)) from error
+        except NOT_SENT as error:
+            logger.warning(
+                "Meta could not be reached", extra={"operation": operation, "error": type(error).__name__}
+            )
+            raise RequestNotSent(f"{operation}: {type(error).__name__}") from error
         except httpx.HTTPError as error:
             logger.warning(
                 "Meta did not answer", extra={"operation": operation, "error": type(error).__name__}

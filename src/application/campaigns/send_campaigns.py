@@ -21,7 +21,12 @@ from uuid import UUID
 
 from pywhatsapp.application.campaigns.ports import CampaignQueue, ChannelLease, SendResult
 from pywhatsapp.application.common.metrics import NO_METRICS, Metrics
-from pywhatsapp.application.messaging.gateway import GatewayUnreachable, OutgoingMessage, WhatsAppGateway
+from pywhatsapp.application.messaging.gateway import (
+    GatewayUnreachable,
+    OutgoingMessage,
+    RequestNotSent,
+    WhatsAppGateway,
+)
 from pywhatsapp.domain.campaigns.campaign import (
     Campaign,
     CampaignRecipient,
@@ -36,6 +41,7 @@ from pywhatsapp.domain.campaigns.retry_policy import (
     Next,
     after_lost_answer,
     after_refusal,
+    after_transient_failure,
 )
 from pywhatsapp.domain.clock import utc_now
 from pywhatsapp.domain.messaging.sending import SendRefused
@@ -260,6 +266,9 @@ class ChannelDriver:
             self._settings.metrics.send("campaign", "refused")
             decision = after_refusal(refused.code, refused.refusal, recipient.attempts)
             self._decided(campaign, recipient, decision, refused.code, refused.title)
+        except RequestNotSent as unsent:
+            decision = after_transient_failure(recipient.attempts)
+            self._decided(campaign, recipient, decision, None, f"Meta could not be reached: {unsent}")
         except GatewayUnreachable as lost:
             self._settings.metrics.send("campaign", "unknown")
             decision = after_lost_answer(recipient.attempts, self._settings.reconcile_seconds)

@@ -26,6 +26,10 @@ class GatewayUnreachable(Exception):
     """Meta did not answer (timeout, connection lost): whether the message went out is unknown."""
 
 
+class RequestNotSent(GatewayUnreachable):
+    """The request never left (no connection could be made or had): Meta surely did not get it."""
+
+
 class WhatsAppGateway(Protocol):
     async def send(self, channel: Channel, message: OutgoingMessage) -> str:
         """The new message's wamid; SendRefused when Meta refuses, GatewayUnreachable when it is mute."""
