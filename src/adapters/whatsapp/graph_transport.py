@@ -14,7 +14,7 @@ from __future__ import annotations
 import httpx
 
 GRAPH_API_URL = "https://graph.facebook.com"
-MAX_CONNECTIONS = 40
+MAX_CONNECTIONS = 16
 
 
 class RewritingTransport(httpx.AsyncBaseTransport):

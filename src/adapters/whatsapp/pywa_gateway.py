@@ -20,7 +20,7 @@ from pywhatsapp.domain.media.inbound import MediaTooLarge
 from pywhatsapp.domain.messaging.sending import SendRefused
 
 logger = logging.getLogger(__name__)
-SEND_SHARDS = 8
+SEND_SHARDS = 32
 # Failures before a single byte of the request left: Meta cannot have it, so trying again is safe.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
