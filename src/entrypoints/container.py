@@ -229,9 +229,7 @@ class Container(containers.DeclarativeContainer):
     )
 
     # Campaigns: managed through the API, sent by a CampaignSender in every worker (one driver per channel).
-    manage_campaigns = providers.Factory(
-        ManageCampaigns, uow_factory, settings.provided.DEFAULT_PHONE_REGION
-    )
+    manage_campaigns = providers.Factory(ManageCampaigns, uow_factory, settings.provided.DEFAULT_PHONE_REGION)
     campaign_queue = providers.Singleton(SqlCampaignQueue, session_factory)
     campaign_sender = providers.Singleton(
         CampaignSender,

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from pywhatsapp.adapters.persistence import models
 from pywhatsapp.adapters.persistence.campaigns import SqlCampaignRecipients
 from pywhatsapp.adapters.persistence.contact_book import SqlAudienceMembers, SqlContactBook, SqlContactImports
+from pywhatsapp.adapters.persistence.errors import is_unstorable_value
 from pywhatsapp.adapters.persistence.flows import SqlFlowRegistry
 from pywhatsapp.adapters.persistence.groups import SqlGroupRegistry
 from pywhatsapp.adapters.persistence.inbox import SqlInbox
@@ -27,6 +28,7 @@ from pywhatsapp.adapters.persistence.scoping import open_scope
 from pywhatsapp.adapters.persistence.template_analytics import SqlTemplateSendStats
 from pywhatsapp.adapters.persistence.templates import SqlTemplateRegistry
 from pywhatsapp.adapters.realtime.pg_notify import PgNotifyPublisher
+from pywhatsapp.application.common.unit_of_work import RecordRejected
 from pywhatsapp.domain.campaigns.campaign import Campaign
 from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.contacts.audience import Audience
@@ -90,6 +92,9 @@ class SqlAlchemyUnitOfWork:
             await self.session.rollback()  # a no-op after commit; undoes whatever was not committed
         finally:
             await self.session.close()
+        if exc is not None and not isinstance(exc, RecordRejected) and is_unstorable_value(exc):
+            # Use cases hear of a refused value in their own terms (the input, not the database, failed).
+            raise RecordRejected(f"a value cannot be stored: {type(exc).__name__}") from exc
 
     async def commit(self) -> None:
         await self.session.commit()

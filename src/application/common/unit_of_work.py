@@ -40,6 +40,11 @@ from pywhatsapp.domain.webhooks.webhook_log import WebhookLogEntry
 T = TypeVar("T")
 
 
+class RecordRejected(Exception):
+    """The database refused a value itself (too long for its column, characters it cannot hold): the
+    input is at fault, not the server, and sending it again cannot help."""
+
+
 class TenantRecords(Protocol[T]):
     """Records owned by the unit of work's tenant."""
 

@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from pywhatsapp.application.common.metrics import NO_METRICS, Metrics
-from pywhatsapp.application.common.unit_of_work import UnitOfWorkFactory
+from pywhatsapp.application.common.unit_of_work import RecordRejected, UnitOfWorkFactory
 from pywhatsapp.application.messaging.ports import ChannelDirectory
 from pywhatsapp.application.webhooks.apply_update import UpdateApplier
 from pywhatsapp.domain.channels.channel import Channel
@@ -127,6 +127,11 @@ class IngestWebhook:
         for tenant_id, items in per_tenant.items():
             try:
                 await self._apply(tenant_id, items, body, text, outcome)
+            except RecordRejected as rejected:
+                # Sending it again cannot help: kept in the tenant's log to look at, applied nowhere.
+                await self._log_unstorable(tenant_id, items, body, text, str(rejected))
+                _count(self._metrics, [update for _, update in items], WebhookOutcome.UNSTORABLE.value)
+                continue
             except Exception:  # the answer is an error and Meta sends the body again
                 _count(self._metrics, [update for _, update in items], "failed")
                 raise
@@ -171,6 +176,24 @@ class IngestWebhook:
             )
             for channel, update in items:
                 await self._applier.apply(uow, channel, update)
+            await uow.commit()
+
+    async def _log_unstorable(
+        self, tenant_id: UUID, items: list[tuple[Channel, Update]], body: Any, text: str, reason: str
+    ) -> None:
+        async with self._uow_factory(tenant_id) as uow:
+            await uow.webhook_logs.append(
+                WebhookLogEntry(
+                    tenant_id=tenant_id,
+                    phone_number_id=items[0][0].phone_number_id,
+                    field_name=_first_field(body),
+                    outcome=WebhookOutcome.UNSTORABLE,
+                    reason=reason,
+                    body=body,
+                    raw_body=text,
+                    item_count=len(items),
+                )
+            )
             await uow.commit()
 
     async def _route(self, updates: list[Update]) -> tuple[dict[str, tuple[Channel, list[Update]]], set[str]]:

@@ -18,6 +18,9 @@ class WebhookOutcome(StrEnum):
     UNKNOWN_PHONE_NUMBER = "unknown_phone_number"
     REJECTED_SIGNATURE = "rejected_signature"
     REPLAYED = "replayed"
+    UNSTORABLE = "unstorable"
+    """Signed and parsed, but holding a value the database refuses (an overlong id): kept here, applied
+    nowhere, acknowledged so that Meta stops sending it."""
 
 
 @dataclass(kw_only=True)

@@ -24,9 +24,11 @@ from litestar.status_codes import (
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
-from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from pywhatsapp.adapters.persistence.database import DatabaseUnavailable
+from pywhatsapp.adapters.persistence.errors import is_unstorable_value
+from pywhatsapp.application.common.unit_of_work import RecordRejected
 from pywhatsapp.domain.contacts.import_file import UnsupportedFile
 from pywhatsapp.domain.errors import (
     Conflict,
@@ -139,28 +141,8 @@ def database_error(request: Request[Any, Any, Any], error: Exception) -> Respons
     )
 
 
-UNSTORABLE = (
-    "DataError",
-    "CharacterNotInRepertoireError",
-    "UntranslatableCharacterError",
-    "StringDataRightTruncationError",
-    "NumericValueOutOfRangeError",
-    "InvalidTextRepresentationError",
-    "DatetimeFieldOverflowError",
-)
-
-
 def _is_unstorable_value(error: BaseException) -> bool:
-    """PostgreSQL refused a value itself (NUL characters, overlong text, out-of-range numbers): the
-    client's input, however deep in the driver's exception chain the reason sits."""
-    seen: BaseException | None = error
-    for _ in range(6):
-        if seen is None:
-            return False
-        if isinstance(seen, DataError) or any(kind.__name__ in UNSTORABLE for kind in type(seen).__mro__):
-            return True
-        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
-    return False
+    return isinstance(error, RecordRejected) or is_unstorable_value(error)
 
 
 TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57")
