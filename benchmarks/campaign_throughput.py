@@ -125,6 +125,8 @@ async def run_campaign(url: str, sim_url: str, recipients: int, cap: int) -> dic
     span = max(times) - min(times)
     achieved = (len(times) - 1) / span if span > 0 else float(len(times))
     peak = max_in_any_window(times)
+    if os.environ.get("BENCH_DUMP"):
+        Path(os.environ["BENCH_DUMP"]).write_text("\n".join(str(t) for t in sorted(times)))
     return {
         "cap": cap,
         "sent": len(times),

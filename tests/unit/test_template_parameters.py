@@ -526,6 +526,9 @@ class RecordingGateway:
 
     async def mark_read(self, channel: Channel, wamid: str) -> None: ...
 
+    async def prepare(self, channel: Channel) -> None:
+        return None
+
     async def upload_media(self, channel: Channel, data: bytes, mime_type: str, filename: str) -> str:
         return "media"
 

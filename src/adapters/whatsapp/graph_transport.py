@@ -11,6 +11,8 @@ rewrites every request's scheme, host and port (and Host header) to the target a
 
 from __future__ import annotations
 
+import importlib
+
 import httpx
 
 GRAPH_API_URL = "https://graph.facebook.com"
@@ -54,6 +56,21 @@ class RewritingTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+# What httpx imports on its first request (about 25 ms): loaded ahead of a campaign, so that the first
+# sends are not held back and then reach Meta bunched together.
+FIRST_REQUEST_MODULES = (
+    "anyio._backends._asyncio",
+    "h11",
+    "httpcore._async.http11",
+    "httpcore._backends.anyio",
+)
+
+
+def load_request_machinery() -> None:
+    for module in FIRST_REQUEST_MODULES:
+        importlib.import_module(module)
 
 
 def is_meta_graph_api(graph_api_url: str) -> bool:

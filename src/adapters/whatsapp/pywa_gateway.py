@@ -12,7 +12,7 @@ import httpx
 from pywa.errors import WhatsAppError
 from pywa_async import WhatsApp
 
-from pywhatsapp.adapters.whatsapp.graph_transport import graph_http_client
+from pywhatsapp.adapters.whatsapp.graph_transport import graph_http_client, load_request_machinery
 from pywhatsapp.application.media.ports import FetchedMedia
 from pywhatsapp.application.messaging.gateway import GatewayUnreachable, OutgoingMessage, RequestNotSent
 from pywhatsapp.domain.channels.channel import Channel
@@ -51,6 +51,13 @@ class PywaGateway:
         """Sends take turns over a few clients: httpx's pool checks every connection on each request,
         so many small pools carry a campaign's hundreds of requests in flight faster than one big one."""
         return self._client(channel, next(self._turn) % self._send_shards)
+
+    async def prepare(self, channel: Channel) -> None:
+        """Build the channel's sending clients ahead of a campaign: building one takes milliseconds, which
+        would otherwise hold the first sends and let them reach Meta bunched."""
+        load_request_machinery()
+        for shard in range(self._send_shards):
+            self._client(channel, shard)
 
     def client_for(self, channel: Channel) -> WhatsApp:
         """The channel's PyWA client, for adapters of other Graph API areas (templates) to share."""

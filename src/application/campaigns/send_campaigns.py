@@ -149,6 +149,7 @@ class ChannelDriver:
 
     async def run(self) -> None:
         channel = self._lease.channel
+        await self._gateway.prepare(channel)
         recorder = asyncio.create_task(self._record_periodically())
         watcher = asyncio.create_task(self._watch_statuses())
         try:

@@ -37,6 +37,10 @@ class WhatsAppGateway(Protocol):
 
     async def mark_read(self, channel: Channel, wamid: str) -> None: ...
 
+    async def prepare(self, channel: Channel) -> None:
+        """Get ready for many sends on the channel (a campaign starts)."""
+        ...
+
     async def upload_media(self, channel: Channel, data: bytes, mime_type: str, filename: str) -> str:
         """Meta's media id for the bytes."""
         ...

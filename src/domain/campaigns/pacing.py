@@ -23,7 +23,7 @@ def guard_for(per_second: int) -> float:
     return min(MAX_GUARD_SECONDS, max(MIN_GUARD_SECONDS, 2 / per_second))
 
 
-CATCH_UP_SENDS = 2
+CATCH_UP_SENDS = 1
 """After a stall, at most this many sends go out back to back to catch up with the even schedule."""
 
 
