@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from uuid import uuid4
 
 import pytest
@@ -92,14 +93,14 @@ def test_under_constant_demand_the_rate_stays_close_under_the_cap(cap: int) -> N
 
 def test_a_late_event_loop_catches_up_a_little_but_never_bursts() -> None:
     starts = run_pacer(SendPacer(100), [0.0] * 300, [0.0, 0.0, 0.0, 0.05])
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert sum(1 for gap in gaps if gap == 0) <= 2 * 300 / 4  # catch-up sends, at most 2 after a stall
     assert max_in_any_window(starts) <= 100
 
 
 def test_sends_are_spread_evenly_not_in_bursts() -> None:
     starts = run_pacer(SendPacer(100), [0.0] * 50, [])
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert min(gaps) == pytest.approx(0.01)
 
 
