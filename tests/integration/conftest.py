@@ -103,7 +103,23 @@ async def _truncate(url: str) -> None:
                     )
                 )
             ]
-            await connection.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+            statement = sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+            for _ in range(5):
+                # An app of an earlier test may still hold a transaction open (a delivery round waiting on a
+                # slow receiver): after a short wait it is ended, rather than hanging the whole run.
+                await connection.execute(sa.text("SET LOCAL lock_timeout = '5s'"))
+                try:
+                    async with connection.begin_nested():
+                        await connection.execute(statement)
+                    break
+                except sa.exc.DBAPIError:
+                    await connection.execute(
+                        sa.text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                            " AND state LIKE 'idle in transaction%'"
+                        )
+                    )
     finally:
         await engine.dispose()
 
