@@ -64,7 +64,7 @@ class CampaignShop:
             f"/api/v1/campaigns/{campaign_id}/{action}", json=body or None, headers=self.auth
         )
 
-    async def wait_status(self, campaign_id: str, status: str, timeout: float = 60) -> dict[str, Any]:
+    async def wait_status(self, campaign_id: str, status: str, timeout: float = 180) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         campaign = await self.get(campaign_id)
         while campaign["status"] != status:
@@ -73,7 +73,7 @@ class CampaignShop:
             campaign = await self.get(campaign_id)
         return campaign
 
-    async def wait_counts(self, campaign_id: str, timeout: float = 30, **expected: int) -> dict[str, Any]:
+    async def wait_counts(self, campaign_id: str, timeout: float = 180, **expected: int) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             campaign = await self.get(campaign_id)
