@@ -71,8 +71,6 @@ from pywhatsapp.domain.templates.template import MessageTemplate
 from pywhatsapp.domain.tenancy.membership import Membership
 from pywhatsapp.domain.tenancy.tenant import Tenant
 from pywhatsapp.domain.webhooks.webhook_log import WebhookLogEntry
-from tests.unit.qr_code_fakes import FakeQrCodes
-from tests.unit.template_analytics_fakes import FakeTemplateSendStats
 from tests.unit.contact_fakes import (
     FakeAudienceMembers,
     FakeContactBook,
@@ -80,6 +78,8 @@ from tests.unit.contact_fakes import (
     contact_ports,
 )
 from tests.unit.flow_fakes import flow_ports
+from tests.unit.qr_code_fakes import FakeQrCodes
+from tests.unit.template_analytics_fakes import FakeTemplateSendStats
 
 RECORD_KINDS: tuple[str, ...] = (
     "channels",
@@ -199,7 +199,8 @@ class FakeUsers:
         return copy.deepcopy(found)
 
     async def get_many(self, user_ids: Sequence[UUID]) -> Sequence[User]:
-        return [copy.deepcopy(self._store.users[i]) for i in dict.fromkeys(user_ids) if i in self._store.users]
+        users = self._store.users
+        return [copy.deepcopy(users[i]) for i in dict.fromkeys(user_ids) if i in users]
 
     async def update(self, user: User) -> User:
         stored = self._store.users.get(user.id)
@@ -729,9 +730,7 @@ class FakeCampaignRecipients:
 
     async def audience_contacts(self, spec: AudienceSpec) -> Sequence[Contact]:
         return [
-            c
-            for c in self._contacts._visible()
-            if c.id in spec.contact_ids or set(c.tags) & set(spec.tags)
+            c for c in self._contacts._visible() if c.id in spec.contact_ids or set(c.tags) & set(spec.tags)
         ]
 
     async def cancel_open(self, campaign_id: UUID) -> int:

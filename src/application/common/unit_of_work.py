@@ -19,8 +19,8 @@ from pywhatsapp.application.groups.ports import GroupRegistry
 from pywhatsapp.application.media.ports import MediaDownloads
 from pywhatsapp.application.messaging.ports import EventPublisher, Inbox
 from pywhatsapp.application.qr_codes.ports import QrCodes
-from pywhatsapp.application.templates.ports import TemplateRegistry
 from pywhatsapp.application.templates.analytics_ports import TemplateSendStats
+from pywhatsapp.application.templates.ports import TemplateRegistry
 from pywhatsapp.domain.campaigns.campaign import Campaign
 from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.contacts.audience import Audience
