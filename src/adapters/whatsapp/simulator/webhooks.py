@@ -78,9 +78,9 @@ class WebhookSender:
             status_code: int | None = None
             error: str | None = None
             try:
-                # Like Meta, webhooks wait their turn for a connection however long the receiver takes: only
-                # the request itself times out (a pool wait counted against it dropped hundreds of a campaign's
-                # statuses when the app took them in slowly).
+                # Like Meta, webhooks wait their turn for a connection however long the receiver takes:
+                # only the request itself times out (a pool wait counted against it dropped hundreds of a
+                # campaign's statuses when the app took them in slowly).
                 response = await self._http().post(
                     url,
                     content=body,
