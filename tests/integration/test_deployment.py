@@ -9,12 +9,14 @@ both workers. Plus cheap static checks of the Dockerfile and the systemd unit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
 import shlex
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -128,11 +130,23 @@ def deployment(
         ).raise_for_status()
         yield deployed
     finally:
+        try:
+            workers = deployed.workers()
+        except Exception:  # the server may be gone already; its workers are looked for anyway below
+            workers = []
         if kind == "gunicorn":
             # gunicorn's graceful stop is SIGTERM (what systemd and docker send); on SIGINT its master asks
-            # the uvicorn workers to quit at once with SIGQUIT, which they do not answer.
+            # the uvicorn workers to quit at once with SIGQUIT, which they do not answer. The master is given
+            # the time to stop its workers before `stop()` would interrupt it.
             process.process.send_signal(signal.SIGTERM)
-        assert process.stop() == 0, process.output()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.process.wait(timeout=60)
+        code = process.stop()
+        for pid in workers:
+            # A worker left behind would go on working this database's queues in the next modules' tests.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        assert code == 0, process.output()
     assert "Traceback" not in process.output(), process.output()
 
 
