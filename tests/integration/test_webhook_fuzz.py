@@ -383,3 +383,52 @@ def test_a_body_with_one_broken_message_among_good_ones_is_stored_whole_or_not_a
         # Otherwise the broken message is read defensively and kept too: all three are stored.
         assert {wamids[0], wamids[2]} <= stored
         assert after["messages"] - before["messages"] == len(stored)
+
+
+# --- bodies whose envelope cannot be stored as parsed ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "text_body"),
+    [
+        pytest.param([[["messages"]]] * 20, "hello", id="field a nested list"),
+        pytest.param("messages" + "x" * 5000, "hello", id="field a huge string"),
+        pytest.param("messages", "\ud800 lone surrogate", id="text with a lone surrogate escape"),
+    ],
+)
+def test_a_signed_body_that_cannot_be_stored_as_parsed_is_acknowledged_and_logged_as_it_came(
+    http: httpx.Client, db: Database, target: Target, field: Any, text_body: str
+) -> None:
+    wamid = f"wamid.envelope.{uuid4().hex}"
+    body = single_change_body(
+        target.waba_id,
+        messages_change(
+            target.phone_number_id,
+            messages=[text_message(wamid, "4915100000002", text_body)],
+            names={"4915100000002": "Eve"},
+        ),
+    )
+    body["entry"][0]["changes"][0]["field"] = field
+    raw = json.dumps(body).encode()  # ASCII escapes: a lone surrogate travels as "\ud800"
+    response = http.post("/webhooks", content=raw, headers={"X-Hub-Signature-256": sign(raw, APP_SECRET)})
+    # Meta would send a refused body again and again: it is acknowledged and kept in the log to look at.
+    assert response.status_code == 200, response.text
+    assert db.logged(as_logged(raw)) == 1
+
+
+def test_a_body_for_an_unknown_number_with_a_lone_surrogate_is_logged_without_a_tenant(
+    http: httpx.Client, db: Database, target: Target
+) -> None:
+    body = single_change_body(
+        target.waba_id,
+        messages_change(
+            "999" + digits(),
+            messages=[text_message(f"wamid.nobody.{uuid4().hex}", "4915100000003", "\udc80 stray")],
+            names={"4915100000003": "Eve"},
+        ),
+    )
+    raw = json.dumps(body).encode()
+    response = http.post("/webhooks", content=raw, headers={"X-Hub-Signature-256": sign(raw, APP_SECRET)})
+    assert response.status_code == 200, response.text
+    assert db.logged(as_logged(raw)) == 1
+    assert db.logged_outcome(as_logged(raw)) == "unknown_phone_number"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
@@ -63,11 +63,17 @@ class IngestReport:
     unknown_phone_numbers: list[str] = field(default_factory=list)
 
 
+FIELD_NAME_LENGTH = 64
+"""Meta's field names are short words ("messages", "message_template_status_update"); the log keeps 64."""
+
+
 def _first_field(body: Any) -> str | None:
+    """The first change's field, to filter the log by; anything but a short string is not a field name."""
     try:
-        return str(body["entry"][0]["changes"][0]["field"])
+        field = body["entry"][0]["changes"][0]["field"]
     except (KeyError, IndexError, TypeError):
         return None
+    return field[:FIELD_NAME_LENGTH] if isinstance(field, str) else None
 
 
 class IngestWebhook:
@@ -181,20 +187,35 @@ class IngestWebhook:
     async def _log_unstorable(
         self, tenant_id: UUID, items: list[tuple[Channel, Update]], body: Any, text: str, reason: str
     ) -> None:
-        async with self._uow_factory(tenant_id) as uow:
-            await uow.webhook_logs.append(
-                WebhookLogEntry(
-                    tenant_id=tenant_id,
-                    phone_number_id=items[0][0].phone_number_id,
-                    field_name=_first_field(body),
-                    outcome=WebhookOutcome.UNSTORABLE,
-                    reason=reason,
-                    body=body,
-                    raw_body=text,
-                    item_count=len(items),
+        entry = WebhookLogEntry(
+            tenant_id=tenant_id,
+            phone_number_id=items[0][0].phone_number_id,
+            field_name=_first_field(body),
+            outcome=WebhookOutcome.UNSTORABLE,
+            reason=reason,
+            body=body,
+            raw_body=text,
+            item_count=len(items),
+        )
+        await self._keep_in_log(entry)
+
+    async def _keep_in_log(self, entry: WebhookLogEntry) -> None:
+        """A log row on its own; if the parsed body holds what PostgreSQL refuses (a lone surrogate escape
+        in jsonb), the text as it came is kept alone: decoded leniently with NUL replaced, it always fits."""
+        for attempt in (entry, replace(entry, body=None)):
+            try:
+                unit_of_work = (
+                    self._uow_factory(entry.tenant_id)
+                    if entry.tenant_id is not None
+                    else self._uow_factory.for_all_tenants()
                 )
-            )
-            await uow.commit()
+                async with unit_of_work as uow:
+                    await uow.webhook_logs.add(attempt)
+                    await uow.commit()
+                return
+            except RecordRejected:
+                if attempt.body is None:
+                    raise
 
     async def _route(self, updates: list[Update]) -> tuple[dict[str, tuple[Channel, list[Update]]], set[str]]:
         by_channel: dict[str, tuple[Channel, list[Update]]] = {}
@@ -227,18 +248,15 @@ class IngestWebhook:
                 raise SignatureInvalid("X-Hub-Signature-256 does not match the channel's app secret")
 
     async def _log_without_tenant(self, text: str, body: Any, outcome: WebhookOutcome, reason: str) -> None:
-        async with self._uow_factory.for_all_tenants() as uow:
-            await uow.webhook_logs.add(
-                WebhookLogEntry(
-                    tenant_id=None,
-                    outcome=outcome,
-                    reason=reason,
-                    body=body if isinstance(body, (dict, list)) else None,
-                    raw_body=text,
-                    field_name=_first_field(body),
-                )
-            )
-            await uow.commit()
+        entry = WebhookLogEntry(
+            tenant_id=None,
+            outcome=outcome,
+            reason=reason,
+            body=body if isinstance(body, (dict, list)) else None,
+            raw_body=text,
+            field_name=_first_field(body),
+        )
+        await self._keep_in_log(entry)
 
 
 def _names_a_number(update: Update) -> bool:
