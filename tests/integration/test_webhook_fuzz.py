@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from pywhatsapp.adapters.persistence.database import create_engine, create_session_factory
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from pywhatsapp.entrypoints.http.routes.webhooks import WEBHOOK_MAX_BODY_BYTES
 from tests.integration.conftest import add_tenant_with_user, token_for
 from tests.support.live_server import LiveServer
 from tests.support.meta_samples import (
@@ -319,6 +320,11 @@ def test_mutated_sample_bodies_never_5xx_never_write_partly_and_are_always_logge
         outcomes[key] = outcomes.get(key, 0) + 1
 
         assert response.status_code < 500, response.text
+        if len(raw) > WEBHOOK_MAX_BODY_BYTES:
+            # Larger than Meta ever sends: refused before it is read, and nothing changes.
+            assert response.status_code == 413, response.text
+            assert after == before
+            return
         envelope = response.json()
         assert envelope["status"] == ("ok" if response.status_code == 200 else "error"), envelope
         tenant_changed = {
@@ -432,3 +438,30 @@ def test_a_body_for_an_unknown_number_with_a_lone_surrogate_is_logged_without_a_
     assert response.status_code == 200, response.text
     assert db.logged(as_logged(raw)) == 1
     assert db.logged_outcome(as_logged(raw)) == "unknown_phone_number"
+
+
+def test_a_body_of_three_megabytes_is_taken_and_a_larger_one_refused_before_it_is_read(
+    http: httpx.Client, db: Database, target: Target
+) -> None:
+    wamid = f"wamid.big.{uuid4().hex}"
+    body = single_change_body(
+        target.waba_id,
+        messages_change(
+            target.phone_number_id,
+            messages=[text_message(wamid, "4915100000004", "a large batch")],
+            names={"4915100000004": "Eve"},
+        ),
+    )
+    body["padding"] = "x" * (3 * 1024 * 1024 - 1000)  # Meta's largest bodies are about 3 MB
+    raw = json.dumps(body).encode()
+    response = http.post("/webhooks", content=raw, headers={"X-Hub-Signature-256": sign(raw, APP_SECRET)})
+    assert response.status_code == 200, response.text
+    assert db.stored_wamids(target.tenant_id, [wamid]) == {wamid}
+
+    body["padding"] = "x" * WEBHOOK_MAX_BODY_BYTES
+    raw = json.dumps(body).encode()
+    before = db.snapshot(target.tenant_id)
+    response = http.post("/webhooks", content=raw, headers={"X-Hub-Signature-256": sign(raw, APP_SECRET)})
+    assert response.status_code == 413
+    assert response.json()["status"] == "error"
+    assert db.snapshot(target.tenant_id) == before
