@@ -44,11 +44,9 @@ import base64
 import binascii
 import dataclasses
 import hashlib
-import json
 import re
 import secrets
 import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -71,6 +69,7 @@ from pywhatsapp.adapters.whatsapp.simulator.errors import (
     status_errors,
 )
 from pywhatsapp.adapters.whatsapp.simulator.faults import FaultInjection
+from pywhatsapp.adapters.whatsapp.simulator.graph_calls import json_object
 from pywhatsapp.adapters.whatsapp.simulator.settings import SimulatorSettings
 from pywhatsapp.adapters.whatsapp.simulator.state import (
     FAULT_KINDS,
@@ -152,26 +151,12 @@ def _graph_call(request: AnyRequest, version: str, settings: SimulatorSettings) 
     _authorize(request, settings)
 
 
-async def _json_object(request: AnyRequest, refuse: Callable[[str], Exception]) -> dict[str, Any]:
-    """The body as a JSON object ({} when empty); anything else is refused with `refuse(reason)`."""
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise refuse("The request body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise refuse("The request body must be a JSON object.")
-    return data
-
-
 async def _graph_body(request: AnyRequest) -> dict[str, Any]:
-    return await _json_object(request, invalid_parameter)
+    return await json_object(request, invalid_parameter)
 
 
 async def _control_body(request: AnyRequest) -> dict[str, Any]:
-    return await _json_object(request, ClientException)
+    return await json_object(request, ClientException)
 
 
 def _public_base(request: AnyRequest, settings: SimulatorSettings) -> str:

@@ -34,7 +34,8 @@ from litestar.enums import MediaType
 from litestar.params import FromPath
 
 from pywhatsapp.adapters.whatsapp.simulator import payloads
-from pywhatsapp.adapters.whatsapp.simulator.errors import graph_error, invalid_parameter, invalid_token
+from pywhatsapp.adapters.whatsapp.simulator.errors import graph_error, invalid_parameter
+from pywhatsapp.adapters.whatsapp.simulator.graph_calls import check_graph_call, json_object
 from pywhatsapp.adapters.whatsapp.simulator.state import SimulatorState
 
 AnyRequest = Request[Any, Any, Any]
@@ -146,17 +147,6 @@ def _json(content: Any, status_code: int = 200) -> Response[Any]:
     return Response(content=content, status_code=status_code, media_type=MediaType.JSON)
 
 
-def _graph_call(request: AnyRequest, version: str, sim: SimulatorState) -> None:
-    if not (version.startswith("v") and version[1:].replace(".", "").isdigit()):
-        raise graph_error(2500, f"Unknown path components: /{version}", http_status=400)
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip() if scheme.lower() == "bearer" else ""
-    if not token:
-        raise invalid_token(missing=True)
-    if sim.settings.valid_tokens is not None and token not in sim.settings.valid_tokens:
-        raise invalid_token(missing=False)
-
-
 async def _record(request: AnyRequest, sim: SimulatorState) -> dict[str, Any]:
     """The body (JSON or multipart form, a file read as text; {} when empty), recorded with the call."""
     body: dict[str, Any] = {}
@@ -173,15 +163,7 @@ async def _record(request: AnyRequest, sim: SimulatorState) -> dict[str, Any]:
                     "text": content.decode("utf-8", "replace"),
                 }
     else:
-        raw = await request.body()
-        if raw.strip():
-            try:
-                decoded = json.loads(raw)
-            except ValueError:
-                raise invalid_parameter("The request body is not valid JSON.") from None
-            if not isinstance(decoded, dict):
-                raise invalid_parameter("The request body must be a JSON object.")
-            body = decoded
+        body = await json_object(request, invalid_parameter)
     flows_of(sim).requests.append(
         FlowRequest(request.method, request.url.path, dict(request.query_params), body, time.time())
     )
@@ -259,7 +241,7 @@ def _fields(request: AnyRequest) -> list[str]:
 async def create_flow(
     request: AnyRequest, version: FromPath[str], node_id: FromPath[str], sim: NamedDependency[SimulatorState]
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     body = await _record(request, sim)
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
@@ -300,7 +282,7 @@ async def create_flow(
 async def list_flows(
     request: AnyRequest, version: FromPath[str], node_id: FromPath[str], sim: NamedDependency[SimulatorState]
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     await _record(request, sim)
     items = [f for f in flows_of(sim).flows.values() if f.waba_id == node_id]
     try:
@@ -369,7 +351,7 @@ def _flow(sim: SimulatorState, flow_id: str, method: str) -> SimFlow:
 async def upload_asset(
     request: AnyRequest, version: FromPath[str], flow_id: FromPath[str], sim: NamedDependency[SimulatorState]
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     flow = _flow(sim, flow_id, "post")
     body = await _record(request, sim)
     file = body.get("file")
@@ -392,7 +374,7 @@ async def upload_asset(
 async def list_assets(
     request: AnyRequest, version: FromPath[str], flow_id: FromPath[str], sim: NamedDependency[SimulatorState]
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     flow = _flow(sim, flow_id, "get")
     await _record(request, sim)
     data = []
@@ -411,7 +393,7 @@ async def list_assets(
 async def publish_flow(
     request: AnyRequest, version: FromPath[str], flow_id: FromPath[str], sim: NamedDependency[SimulatorState]
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     flow = _flow(sim, flow_id, "post")
     await _record(request, sim)
     if flow.status != "DRAFT" or flow.flow_json is None or flow.validation_errors:
@@ -429,7 +411,7 @@ async def publish_flow(
 async def deprecate_flow(
     request: AnyRequest, version: FromPath[str], flow_id: FromPath[str], sim: NamedDependency[SimulatorState]
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     flow = _flow(sim, flow_id, "post")
     await _record(request, sim)
     if flow.status != "PUBLISHED":
@@ -447,7 +429,7 @@ async def deprecate_flow(
 async def set_public_key(
     request: AnyRequest, version: FromPath[str], phone_id: FromPath[str], sim: NamedDependency[SimulatorState]
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     body = await _record(request, sim)
     key = body.get("business_public_key")
     if not isinstance(key, str) or "BEGIN PUBLIC KEY" not in key:
@@ -460,7 +442,7 @@ async def set_public_key(
 async def get_public_key(
     request: AnyRequest, version: FromPath[str], phone_id: FromPath[str], sim: NamedDependency[SimulatorState]
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     key = flows_of(sim).public_keys.get(phone_id)
     entry = {"business_public_key": key, "business_public_key_signature_status": "VALID"} if key else {}
     return _json({"data": [entry] if entry else []})

@@ -36,7 +36,8 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath
 
 from pywhatsapp.adapters.whatsapp.simulator import payloads
-from pywhatsapp.adapters.whatsapp.simulator.errors import graph_error, invalid_parameter, invalid_token
+from pywhatsapp.adapters.whatsapp.simulator.errors import graph_error, invalid_parameter
+from pywhatsapp.adapters.whatsapp.simulator.graph_calls import check_graph_call, json_object
 from pywhatsapp.adapters.whatsapp.simulator.state import SentMessage, SimulatorState
 from pywhatsapp.adapters.whatsapp.simulator.webhooks import WebhookSender
 
@@ -133,34 +134,14 @@ def _json(content: Any, status_code: int = 200) -> Response[Any]:
     return Response(content=content, status_code=status_code, media_type=MediaType.JSON)
 
 
-def _graph_call(request: AnyRequest, version: str, sim: SimulatorState) -> None:
-    if not (version.startswith("v") and version[1:].replace(".", "").isdigit()):
-        raise graph_error(2500, f"Unknown path components: /{version}", http_status=400)
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip() if scheme.lower() == "bearer" else ""
-    if not token:
-        raise invalid_token(missing=True)
-    if sim.settings.valid_tokens is not None and token not in sim.settings.valid_tokens:
-        raise invalid_token(missing=False)
-
-
 async def _record(request: AnyRequest, sim: SimulatorState) -> dict[str, Any]:
     """The request's body (JSON or multipart form, {} when empty), recorded with its method and path."""
-    body: dict[str, Any] = {}
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
         body = {key: value if isinstance(value, str) else "<file>" for key, value in form.items()}
     else:
-        raw = await request.body()
-        if raw.strip():
-            try:
-                decoded = json.loads(raw)
-            except ValueError:
-                raise invalid_parameter("The request body is not valid JSON.") from None
-            if not isinstance(decoded, dict):
-                raise invalid_parameter("The request body must be a JSON object.")
-            body = decoded
+        body = await json_object(request, invalid_parameter)
     groups_of(sim).requests.append(
         GroupRequest(
             method=request.method,
@@ -255,7 +236,7 @@ async def create_group(
     sim: NamedDependency[SimulatorState],
     webhooks: NamedDependency[WebhookSender],
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     body = await _record(request, sim)
     _whatsapp(body)
     subject = _checked_subject(body.get("subject"))
@@ -291,7 +272,7 @@ async def create_group(
 async def list_groups(
     request: AnyRequest, version: FromPath[str], node_id: FromPath[str], sim: NamedDependency[SimulatorState]
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     await _record(request, sim)
     fields = _fields(request)
     mine = [g for g in groups_of(sim).groups.values() if g.phone_number_id == node_id]
@@ -362,7 +343,7 @@ async def delete_group(
 async def get_invite_link(
     request: AnyRequest, version: FromPath[str], node_id: FromPath[str], sim: NamedDependency[SimulatorState]
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     group = _group_or_error(sim, node_id, "get")
     await _record(request, sim)
     return _json({"messaging_product": "whatsapp", "invite_link": group.invite_link})
@@ -372,7 +353,7 @@ async def get_invite_link(
 async def reset_invite_link(
     request: AnyRequest, version: FromPath[str], node_id: FromPath[str], sim: NamedDependency[SimulatorState]
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     group = _group_or_error(sim, node_id, "post")
     _whatsapp(await _record(request, sim))
     group.invite_link = _new_invite_link()
@@ -383,7 +364,7 @@ async def reset_invite_link(
 async def list_join_requests(
     request: AnyRequest, version: FromPath[str], node_id: FromPath[str], sim: NamedDependency[SimulatorState]
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     group = _group_or_error(sim, node_id, "get")
     await _record(request, sim)
     data = [
@@ -417,7 +398,7 @@ async def approve_join_requests(
     sim: NamedDependency[SimulatorState],
     webhooks: NamedDependency[WebhookSender],
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     group = _group_or_error(sim, node_id, "post")
     body = await _record(request, sim)
     _whatsapp(body)
@@ -445,7 +426,7 @@ async def approve_join_requests(
 async def reject_join_requests(
     request: AnyRequest, version: FromPath[str], node_id: FromPath[str], sim: NamedDependency[SimulatorState]
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     group = _group_or_error(sim, node_id, "delete")
     body = await _record(request, sim)
     _whatsapp(body)
@@ -468,7 +449,7 @@ async def remove_participants(
     sim: NamedDependency[SimulatorState],
     webhooks: NamedDependency[WebhookSender],
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     group = _group_or_error(sim, node_id, "delete")
     body = await _record(request, sim)
     _whatsapp(body)

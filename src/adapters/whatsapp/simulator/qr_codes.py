@@ -36,7 +36,8 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath
 
 from pywhatsapp.adapters.whatsapp.simulator import payloads
-from pywhatsapp.adapters.whatsapp.simulator.errors import graph_error, invalid_parameter, invalid_token
+from pywhatsapp.adapters.whatsapp.simulator.errors import graph_error, invalid_parameter
+from pywhatsapp.adapters.whatsapp.simulator.graph_calls import check_graph_call, json_object
 from pywhatsapp.adapters.whatsapp.simulator.state import SimulatorState
 from pywhatsapp.adapters.whatsapp.simulator.webhooks import WebhookSender
 
@@ -99,28 +100,8 @@ def _json(content: Any, status_code: int = 200) -> Response[Any]:
     return Response(content=content, status_code=status_code, media_type=MediaType.JSON)
 
 
-def _graph_call(request: AnyRequest, version: str, sim: SimulatorState) -> None:
-    if not (version.startswith("v") and version[1:].replace(".", "").isdigit()):
-        raise graph_error(2500, f"Unknown path components: /{version}", http_status=400)
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip() if scheme.lower() == "bearer" else ""
-    if not token:
-        raise invalid_token(missing=True)
-    if sim.settings.valid_tokens is not None and token not in sim.settings.valid_tokens:
-        raise invalid_token(missing=False)
-
-
 async def _record(request: AnyRequest, sim: SimulatorState) -> dict[str, Any]:
-    raw = await request.body()
-    body: dict[str, Any] = {}
-    if raw.strip():
-        try:
-            decoded = json.loads(raw)
-        except ValueError:
-            raise invalid_parameter("The request body is not valid JSON.") from None
-        if not isinstance(decoded, dict):
-            raise invalid_parameter("The request body must be a JSON object.")
-        body = decoded
+    body = await json_object(request, invalid_parameter)
     qr_codes_of(sim).requests.append(
         QrRequest(
             method=request.method,
@@ -186,7 +167,7 @@ def _asked(request: AnyRequest) -> tuple[tuple[str, ...], str | None]:
 async def create_or_update_qr_code(
     request: AnyRequest, version: FromPath[str], node_id: FromPath[str], sim: NamedDependency[SimulatorState]
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     body = await _record(request, sim)
     state = qr_codes_of(sim)
     message = _checked_message(body.get("prefilled_message"))
@@ -220,7 +201,7 @@ async def create_or_update_qr_code(
 async def list_qr_codes(
     request: AnyRequest, version: FromPath[str], node_id: FromPath[str], sim: NamedDependency[SimulatorState]
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     await _record(request, sim)
     fields, image = _asked(request)
     codes = [qr for qr in qr_codes_of(sim).codes.values() if qr.phone_number_id == node_id]
@@ -239,7 +220,7 @@ async def get_qr_code(
     code: FromPath[str],
     sim: NamedDependency[SimulatorState],
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     await _record(request, sim)
     fields, image = _asked(request)
     qr = qr_codes_of(sim).codes.get(code)
@@ -256,7 +237,7 @@ async def delete_qr_code(
     code: FromPath[str],
     sim: NamedDependency[SimulatorState],
 ) -> Response[Any]:
-    _graph_call(request, version, sim)
+    check_graph_call(request, version, sim.settings)
     await _record(request, sim)
     codes = qr_codes_of(sim).codes
     qr = codes.get(code)
