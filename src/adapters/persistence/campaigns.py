@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from pywhatsapp.adapters.persistence.contact_book import in_audiences
 from pywhatsapp.adapters.persistence.mapping import column_values, to_entity
 from pywhatsapp.adapters.persistence.models import (
-    AudienceMemberRow,
     AudienceRow,
     CampaignRecipientRow,
     CampaignRow,
@@ -46,7 +46,7 @@ from pywhatsapp.domain.campaigns.campaign import (
 )
 from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.clock import utc_now
-from pywhatsapp.domain.contacts.audience import AudienceKind
+from pywhatsapp.domain.contacts.audience import Audience
 from pywhatsapp.domain.contacts.contact import Contact
 from pywhatsapp.domain.messaging.message import Direction, Message, MessageStatus
 from pywhatsapp.domain.realtime.event import EventType, RealtimeEvent
@@ -136,21 +136,12 @@ class SqlCampaignRecipients:
         if spec.tags:
             conditions.append(ContactRow.tags.overlap(list(spec.tags)))
         if spec.audience_ids:
-            conditions.append(
-                ContactRow.id.in_(
-                    sa.select(AudienceMemberRow.contact_id).where(
-                        AudienceMemberRow.audience_id.in_(spec.audience_ids)
-                    )
-                )
+            rows = await self._session.scalars(
+                sa.select(AudienceRow).where(AudienceRow.id.in_(spec.audience_ids))
             )
-            dynamic_tags = await self._session.scalars(
-                sa.select(AudienceRow.tags).where(
-                    AudienceRow.id.in_(spec.audience_ids), AudienceRow.kind == AudienceKind.DYNAMIC
-                )
-            )
-            for tags in dynamic_tags:
-                if tags:
-                    conditions.append(ContactRow.tags.overlap(list(tags)))
+            audiences = [to_entity(row, Audience) for row in rows]  # unknown ids name no one
+            if audiences:
+                conditions.append(in_audiences(audiences))
         if not conditions:
             return []
         rows = await self._session.scalars(

@@ -143,19 +143,29 @@ class SqlContactBook:
         return sorted(names)
 
 
+def in_audiences(audiences: Collection[Audience]) -> sa.ColumnElement[bool]:
+    """Who is in any of these audiences, as a condition on `contacts`: the members of a static audience,
+    and every contact having any of a dynamic audience's tags. The one definition of audience membership,
+    for audience pages and counts and for campaigns' recipients alike."""
+    static = [audience.id for audience in audiences if audience.kind is AudienceKind.STATIC]
+    # Any tag of any of the dynamic audiences: one overlap, which the GIN index on tags answers.
+    tags = list(dict.fromkeys(tag for a in audiences if a.kind is AudienceKind.DYNAMIC for tag in a.tags))
+    conditions: list[sa.ColumnElement[bool]] = []
+    if static:
+        members = sa.select(AudienceMemberRow.contact_id).where(AudienceMemberRow.audience_id.in_(static))
+        conditions.append(ContactRow.id.in_(members))
+    if tags:
+        conditions.append(ContactRow.tags.overlap(tags))
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
 class SqlAudienceMembers:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     def _contacts_of(self, audience: Audience) -> sa.Select[Any]:
         """The audience's contacts as a query on `contacts`."""
-        if audience.kind is AudienceKind.DYNAMIC:
-            return sa.select(ContactRow).where(ContactRow.tags.overlap(audience.tags))  # any of the tags
-        return (
-            sa.select(ContactRow)
-            .join(AudienceMemberRow, AudienceMemberRow.contact_id == ContactRow.id)
-            .where(AudienceMemberRow.audience_id == audience.id)
-        )
+        return sa.select(ContactRow).where(in_audiences([audience]))
 
     async def _audience(self, audience_id: UUID) -> Audience | None:
         row = await self._session.scalar(sa.select(AudienceRow).where(AudienceRow.id == audience_id))
