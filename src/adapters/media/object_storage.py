@@ -56,8 +56,10 @@ class ObjectMediaStorage:
     async def read(self, path: str, first: int | None = None, last: int | None = None) -> bytes:
         if first is None:
             return await self._backend.get_content_async(path)
-        end = None if last is None else last + 1
-        part = await obstore.get_range_async(self._backend.fs, path, start=first, end=end)
+        if last is None:  # from `first` to the end (get_range_async needs an end)
+            rest = await obstore.get_async(self._backend.fs, path, options={"range": {"offset": first}})
+            return bytes(await rest.bytes_async())
+        part = await obstore.get_range_async(self._backend.fs, path, start=first, end=last + 1)
         return bytes(part)
 
     async def delete(self, path: str) -> None:
