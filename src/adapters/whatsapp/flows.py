@@ -12,19 +12,14 @@ import logging
 from datetime import datetime
 from typing import Any
 
-import httpx
-from pywa.errors import WhatsAppError
-
 from pywhatsapp.adapters.whatsapp.pywa_gateway import PywaGateway
+from pywhatsapp.adapters.whatsapp.waba_calls import call_meta, page_of, waba_id
 from pywhatsapp.application.flows.ports import CreatedFlow, RemoteFlow, RemoteFlowPage
 from pywhatsapp.domain.channels.channel import Channel
-from pywhatsapp.domain.errors import Conflict, InvalidInput
 from pywhatsapp.domain.flows.errors import FlowRefused
-from pywhatsapp.domain.templates.errors import MetaUnreachable
 
 logger = logging.getLogger(__name__)
 
-TOKEN_REFUSED = 190
 NO_SUCH_OBJECT = (100, 33)
 """Meta's "object does not exist" (code, subcode): a flow already gone."""
 
@@ -84,28 +79,10 @@ class PywaFlows:
         self._gateway = gateway
 
     def _waba(self, channel: Channel) -> str:
-        if not channel.waba_id:
-            raise InvalidInput(
-                "the channel has no WhatsApp Business Account id (waba_id); set it with PATCH "
-                "/api/v1/channels/{id} to manage flows"
-            )
-        return channel.waba_id
+        return waba_id(channel, to_manage="flows")
 
     async def _call(self, operation: str, coroutine: Any) -> Any:
-        try:
-            return await coroutine
-        except WhatsAppError as error:
-            if int(error.code) == TOKEN_REFUSED:
-                raise Conflict(
-                    "Meta refused the channel's access token (190); set a new token on the channel"
-                ) from error
-            detail = error.user_msg or error.details or error.message
-            raise FlowRefused(int(error.code), str(detail), subcode=error.subcode) from error
-        except httpx.HTTPError as error:
-            logger.warning(
-                "Meta did not answer", extra={"operation": operation, "error": type(error).__name__}
-            )
-            raise MetaUnreachable(operation) from error
+        return await call_meta(operation, coroutine, refused=FlowRefused, logger=logger)
 
     async def create(
         self,
@@ -193,11 +170,9 @@ class PywaFlows:
                 pagination=pagination,
             ),
         )
-        items = answer.get("data") if isinstance(answer, dict) else None
-        flows = [f for f in (remote_flow(i) for i in items or [] if isinstance(i, dict)) if f is not None]
-        paging = answer.get("paging") or {}
-        cursor = (paging.get("cursors") or {}).get("after") if paging.get("next") else None
-        return RemoteFlowPage(flows=flows, after=str(cursor) if cursor else None)
+        items, cursor = page_of(answer)
+        flows = [f for f in (remote_flow(i) for i in items) if f is not None]
+        return RemoteFlowPage(flows=flows, after=cursor)
 
     async def set_public_key(self, channel: Channel, public_key_pem: str) -> None:
         client = self._gateway.client_for(channel)

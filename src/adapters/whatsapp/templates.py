@@ -10,14 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import httpx
-from pywa.errors import WhatsAppError
-
 from pywhatsapp.adapters.whatsapp.pywa_gateway import PywaGateway
+from pywhatsapp.adapters.whatsapp.waba_calls import call_meta, page_of, waba_id
 from pywhatsapp.application.templates.ports import MigratedPage, RemotePage, RemoteTemplate, SubmittedTemplate
 from pywhatsapp.domain.channels.channel import Channel
-from pywhatsapp.domain.errors import Conflict, InvalidInput
-from pywhatsapp.domain.templates.errors import MetaUnreachable, TemplateRefused
+from pywhatsapp.domain.templates.errors import TemplateRefused
 from pywhatsapp.domain.templates.submission import TemplateDraft
 
 logger = logging.getLogger(__name__)
@@ -33,7 +30,6 @@ FIELDS = (
     "quality_score",
     "rejected_reason",
 )
-TOKEN_REFUSED = 190
 TEMPLATE_NOT_FOUND_SUBCODE = 2593002
 
 
@@ -62,28 +58,10 @@ class PywaTemplates:
         self._gateway = gateway
 
     def _waba(self, channel: Channel) -> str:
-        if not channel.waba_id:
-            raise InvalidInput(
-                "the channel has no WhatsApp Business Account id (waba_id); set it with PATCH "
-                "/api/v1/channels/{id} to manage templates"
-            )
-        return channel.waba_id
+        return waba_id(channel, to_manage="templates")
 
     async def _call(self, operation: str, coroutine: Any) -> Any:
-        try:
-            return await coroutine
-        except WhatsAppError as error:
-            if int(error.code) == TOKEN_REFUSED:
-                raise Conflict(
-                    "Meta refused the channel's access token (190); set a new token on the channel"
-                ) from error
-            detail = error.user_msg or error.details or error.message
-            raise TemplateRefused(int(error.code), str(detail), subcode=error.subcode) from error
-        except httpx.HTTPError as error:
-            logger.warning(
-                "Meta did not answer", extra={"operation": operation, "error": type(error).__name__}
-            )
-            raise MetaUnreachable(operation) from error
+        return await call_meta(operation, coroutine, refused=TemplateRefused, logger=logger)
 
     async def page(self, channel: Channel, *, after: str | None, limit: int) -> RemotePage:
         client = self._gateway.client_for(channel)
@@ -95,12 +73,9 @@ class PywaTemplates:
                 pagination={"limit": limit, "after": after},
             ),
         )
-        items = answer.get("data") if isinstance(answer, dict) else None
-        templates = [t for t in (_remote(i) for i in items or [] if isinstance(i, dict)) if t is not None]
-        paging = answer.get("paging") or {}
-        # Meta leaves `next` out of the last page (its `after` cursor is still there).
-        cursor = (paging.get("cursors") or {}).get("after") if paging.get("next") else None
-        return RemotePage(templates=templates, after=str(cursor) if cursor else None)
+        items, cursor = page_of(answer)
+        templates = [t for t in (_remote(i) for i in items) if t is not None]
+        return RemotePage(templates=templates, after=cursor)
 
     async def submit(self, channel: Channel, draft: TemplateDraft) -> SubmittedTemplate:
         client = self._gateway.client_for(channel)
