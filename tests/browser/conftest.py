@@ -29,6 +29,7 @@ from tests.integration.conftest import (  # the same real-PostgreSQL fixtures as
     PASSWORD,
     add_tenant_with_user,
     clean_database,
+    connect_channel,
     database_url,
     make_settings,
     postgres_server,
@@ -37,14 +38,14 @@ from tests.integration.conftest import (  # the same real-PostgreSQL fixtures as
     uow_factory,
 )
 from tests.support.live_server import LiveServer
-from tests.support.simulator import SimulatorServer
+from tests.support.simulator import SimulatorServer, customer_number
 
 try:
     from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 except ImportError:  # pragma: no cover - the test extra installs it
     async_playwright = None  # type: ignore[assignment]
 
-__all__ = ["clean_database", "database_url", "postgres_server", "settings", "uow_factory"]
+__all__ = ["clean_database", "customer_number", "database_url", "postgres_server", "settings", "uow_factory"]
 
 pytestmark = pytest.mark.postgres
 
@@ -73,10 +74,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.skip(reason=reason))
-
-
-def customer_number() -> str:
-    return "1555" + str(uuid4().int)[:7]
 
 
 @pytest.fixture(scope="module")
@@ -153,17 +150,14 @@ async def open_shop(
         token = await token_for(client, member.username)
         if not with_channel:
             return Shop(base_url, simulator, member.username, token, member.tenant_id, slug, None)
-        created = await client.post(
-            "/api/v1/channels",
-            headers={"Authorization": f"Bearer {token}"},
-            json={
-                "phone_number_id": PHONE_NUMBER_ID,
-                "access_token": "EAAG-browser-token",
-                "app_secret": APP_SECRET,
-                "waba_id": WABA_ID,
-            },
+        channel_id = await connect_channel(
+            client,
+            token,
+            phone_number_id=PHONE_NUMBER_ID,
+            access_token="EAAG-browser-token",
+            app_secret=APP_SECRET,
+            waba_id=WABA_ID,
         )
-        assert created.status_code == 201, created.text
     return Shop(
         base_url=base_url,
         sim=simulator,
@@ -171,7 +165,7 @@ async def open_shop(
         token=token,
         tenant_id=member.tenant_id,
         tenant_slug=slug,
-        channel_id=UUID(created.json()["data"]["id"]),
+        channel_id=channel_id,
     )
 
 

@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Self
 from uuid import UUID, uuid4
 
 import httpx
@@ -25,6 +26,7 @@ from pywhatsapp.domain.tenancy.tenant import Tenant
 from pywhatsapp.entrypoints.settings import Settings, load_settings
 from tests.support.live_server import LiveServer
 from tests.support.postgres import create_database, drop_database, server_url
+from tests.support.simulator import SimulatorServer
 
 PASSWORD = "correct-horse-battery"
 FAST_HASHER = BcryptPasswordHasher(rounds=4)
@@ -189,6 +191,113 @@ async def token_for(client: httpx.AsyncClient, username: str, password: str = PA
 async def client(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
         yield http
+
+
+# --- a module's own app, against the simulator its module-scoped `simulator` fixture starts -----------------
+
+
+@pytest.fixture(scope="module")
+def app(database_url: str, simulator: SimulatorServer) -> Iterator[LiveServer]:
+    """The app with the module's simulator as its Graph API, and the simulator's webhooks sent to it.
+
+    A module whose app needs other settings overrides this fixture."""
+    with LiveServer(make_settings(database_url, GRAPH_API_URL=simulator.url)) as server:
+        simulator.control("POST", "config", json={"webhook_url": f"{server.url}/webhooks"}).raise_for_status()
+        yield server
+
+
+@pytest.fixture
+async def app_client(app: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=app.url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture
+def fresh_simulator(simulator: SimulatorServer) -> Iterator[SimulatorServer]:
+    """The module's simulator with nothing recorded from earlier tests."""
+    simulator.settle()
+    simulator.reset()
+    yield simulator
+    simulator.settle()  # no status webhook of this test may land in the next one
+
+
+async def connect_channel(
+    client: httpx.AsyncClient,
+    token: str,
+    *,
+    phone_number_id: str,
+    access_token: str,
+    app_secret: str,
+    waba_id: str,
+) -> UUID:
+    """Connects a phone number to the token's tenant through the API; the new channel's id."""
+    created = await client.post(
+        "/api/v1/channels",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "phone_number_id": phone_number_id,
+            "access_token": access_token,
+            "app_secret": app_secret,
+            "waba_id": waba_id,
+        },
+    )
+    assert created.status_code == 201, created.text
+    return UUID(created.json()["data"]["id"])
+
+
+@dataclass
+class ChannelOwner:
+    """A new tenant's owner, signed in over `client`, with a channel on a phone number of the simulator.
+
+    Test modules subclass it to add what their tests do as that user."""
+
+    client: httpx.AsyncClient
+    sim: SimulatorServer
+    token: str
+    tenant_id: UUID
+    username: str
+    phone_number_id: str
+    channel_id: UUID
+
+    @classmethod
+    async def open(
+        cls,
+        client: httpx.AsyncClient,
+        simulator: SimulatorServer,
+        uow_factory: SqlAlchemyUnitOfWorkFactory,
+        *,
+        slug: str,
+        phone_number_id: str,
+        access_token: str,
+        app_secret: str,
+        waba_id: str,
+    ) -> Self:
+        member = await add_tenant_with_user(uow_factory, slug)
+        token = await token_for(client, member.username)
+        channel_id = await connect_channel(
+            client,
+            token,
+            phone_number_id=phone_number_id,
+            access_token=access_token,
+            app_secret=app_secret,
+            waba_id=waba_id,
+        )
+        return cls(
+            client=client,
+            sim=simulator,
+            token=token,
+            tenant_id=member.tenant_id,
+            username=member.username,
+            phone_number_id=phone_number_id,
+            channel_id=channel_id,
+        )
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.client.request(method, path, headers=self.auth, **kwargs)
 
 
 def repo_root() -> Path:

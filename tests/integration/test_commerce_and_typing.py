@@ -5,20 +5,20 @@ request as Meta documents it, and its signed webhooks bring the customer's order
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import httpx
 import pytest
 
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from pywhatsapp.adapters.whatsapp.simulator import SimulatorSettings
-from tests.integration.conftest import PASSWORD, add_tenant_with_user, make_settings, token_for
+from tests.integration.conftest import PASSWORD, ChannelOwner
+from tests.support.api_errors import assert_error
 from tests.support.live_server import LiveServer
-from tests.support.simulator import SimulatorServer
+from tests.support.simulator import SimulatorServer, customer_number
 
 pytestmark = pytest.mark.postgres
 
@@ -30,39 +30,13 @@ SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "meta-web
 CATALOG = "354160437058781"
 
 
-def number() -> str:
-    return "1555" + str(uuid4().int)[:7]
-
-
 @pytest.fixture(scope="module")
 def simulator() -> Iterator[SimulatorServer]:
     with SimulatorServer(SimulatorSettings(app_secret=APP_SECRET)) as sim:
         yield sim
 
 
-@pytest.fixture(scope="module")
-def app(database_url: str, simulator: SimulatorServer) -> Iterator[LiveServer]:
-    with LiveServer(make_settings(database_url, GRAPH_API_URL=simulator.url)) as server:
-        simulator.control("POST", "config", json={"webhook_url": f"{server.url}/webhooks"}).raise_for_status()
-        yield server
-
-
-@dataclass
-class Shop:
-    client: httpx.AsyncClient
-    sim: SimulatorServer
-    token: str
-    tenant_id: UUID
-    phone_number_id: str
-    username: str
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.client.request(method, path, headers=self.auth, **kwargs)
-
+class Shop(ChannelOwner):
     def customer_sends(self, wa_id: str, message: dict[str, Any]) -> str:
         body = {**message, "phone_number_id": self.phone_number_id}
         answer = self.sim.control("POST", f"customers/{wa_id}/messages", json=body)
@@ -87,60 +61,39 @@ class Shop:
         return self.sim.control("GET", "sent").json()  # type: ignore[no-any-return]
 
 
-async def _shop(
+async def open_shop(
+    client: httpx.AsyncClient,
     simulator: SimulatorServer,
     uow_factory: SqlAlchemyUnitOfWorkFactory,
-    client: httpx.AsyncClient,
-    phone: str,
+    phone_number_id: str,
 ) -> Shop:
-    member = await add_tenant_with_user(uow_factory, f"shop-{uuid4().hex[:8]}")
-    token = await token_for(client, member.username)
-    created = await client.post(
-        "/api/v1/channels",
-        headers={"Authorization": f"Bearer {token}"},
-        json={
-            "phone_number_id": phone,
-            "access_token": "EAAG-shop",
-            "app_secret": APP_SECRET,
-            "waba_id": WABA_ID,
-        },
-    )
-    assert created.status_code == 201, created.text
-    return Shop(
-        client=client,
-        sim=simulator,
-        token=token,
-        tenant_id=member.tenant_id,
-        phone_number_id=phone,
-        username=member.username,
+    return await Shop.open(
+        client,
+        simulator,
+        uow_factory,
+        slug=f"shop-{uuid4().hex[:8]}",
+        phone_number_id=phone_number_id,
+        access_token="EAAG-shop",
+        app_secret=APP_SECRET,
+        waba_id=WABA_ID,
     )
 
 
 @pytest.fixture
 async def shops(
-    app: LiveServer, simulator: SimulatorServer, uow_factory: SqlAlchemyUnitOfWorkFactory
-) -> AsyncIterator[tuple[Shop, Shop]]:
-    simulator.settle()
-    simulator.reset()
-    async with httpx.AsyncClient(base_url=app.url, timeout=30) as client:
-        yield (
-            await _shop(simulator, uow_factory, client, PHONE_NUMBER_ID),
-            await _shop(simulator, uow_factory, client, OTHER_PHONE_NUMBER_ID),
-        )
-        simulator.settle()
+    app_client: httpx.AsyncClient,
+    fresh_simulator: SimulatorServer,
+    uow_factory: SqlAlchemyUnitOfWorkFactory,
+) -> tuple[Shop, Shop]:
+    return (
+        await open_shop(app_client, fresh_simulator, uow_factory, PHONE_NUMBER_ID),
+        await open_shop(app_client, fresh_simulator, uow_factory, OTHER_PHONE_NUMBER_ID),
+    )
 
 
 @pytest.fixture
 async def shop(shops: tuple[Shop, Shop]) -> Shop:
     return shops[0]
-
-
-def assert_error(response: httpx.Response, status: int, *words: str) -> None:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == "error" and body["data"] is None, body
-    for word in words:
-        assert word.lower() in body["message"].lower(), body["message"]
 
 
 PRODUCT = {
@@ -180,7 +133,7 @@ LOCATION_REQUEST = {
 async def test_commerce_and_location_request_messages_reach_meta_as_documented(
     shop: Shop, interactive: dict[str, Any]
 ) -> None:
-    customer = number()
+    customer = customer_number()
     shop.customer_sends(customer, {"type": "text", "text": {"body": "Hi"}})
     answer = await shop.call(
         "POST", "/api/v1/messages", json={"to": customer, "type": "interactive", "interactive": interactive}
@@ -207,7 +160,7 @@ def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 
 async def test_commerce_messages_missing_what_meta_requires_are_refused_before_sending(shop: Shop) -> None:
-    customer = number()
+    customer = customer_number()
     shop.customer_sends(customer, {"type": "text", "text": {"body": "Hi"}})
     many = [{"product_retailer_id": f"SKU{i}"} for i in range(31)]
     cases = [
@@ -251,7 +204,7 @@ async def test_an_inbound_order_is_stored_with_its_items_and_shown_in_the_thread
     shops: tuple[Shop, Shop],
 ) -> None:
     shop, other = shops
-    customer = number()
+    customer = customer_number()
     sample = json.loads((SAMPLES / "message" / "order.json").read_text())
     order = sample["entry"][0]["changes"][0]["value"]["messages"][0]["order"]
     order["text"] = "No onions please"
@@ -282,7 +235,7 @@ async def test_an_inbound_order_is_stored_with_its_items_and_shown_in_the_thread
 
 
 async def test_the_reply_to_a_location_request_is_stored_as_a_location_in_reply_to_it(shop: Shop) -> None:
-    customer = number()
+    customer = customer_number()
     shop.customer_sends(customer, {"type": "text", "text": {"body": "I want a delivery"}})
     request = await shop.call(
         "POST",
@@ -310,7 +263,7 @@ async def test_typing_shows_the_indicator_on_the_last_inbound_message_and_marks_
     shops: tuple[Shop, Shop],
 ) -> None:
     shop, other = shops
-    customer = number()
+    customer = customer_number()
     shop.customer_sends(customer, {"type": "text", "text": {"body": "First"}})
     last = shop.customer_sends(customer, {"type": "text", "text": {"body": "Are you there?"}})
     conversation = await shop.conversation_of(customer)
@@ -333,7 +286,7 @@ async def test_typing_shows_the_indicator_on_the_last_inbound_message_and_marks_
 
 
 async def test_typing_refused_by_meta_is_a_4xx_and_an_unknown_conversation_a_404(shop: Shop) -> None:
-    customer = number()
+    customer = customer_number()
     shop.customer_sends(customer, {"type": "text", "text": {"body": "Hello"}})
     conversation = await shop.conversation_of(customer)
     shop.sim.control("POST", "faults", json={"kind": "error", "code": 100, "match": "/messages"})
@@ -344,7 +297,7 @@ async def test_typing_refused_by_meta_is_a_4xx_and_an_unknown_conversation_a_404
 async def test_the_chat_composer_shows_typing_through_a_csrf_protected_form_post(
     app: LiveServer, shop: Shop
 ) -> None:
-    customer = number()
+    customer = customer_number()
     last = shop.customer_sends(customer, {"type": "text", "text": {"body": "Still there?"}})
     conversation = await shop.conversation_of(customer)
     async with httpx.AsyncClient(base_url=app.url, timeout=30) as browser:

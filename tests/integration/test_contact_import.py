@@ -8,8 +8,6 @@ import asyncio
 import csv
 import io
 import json
-import subprocess
-import time
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -22,8 +20,11 @@ from pywhatsapp.adapters.persistence.database import create_engine
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from pywhatsapp.entrypoints.settings import Settings
 from tests.integration.conftest import add_tenant_with_user, make_settings, token_for
+
+# Explicitly re-exported: test_faults imports it from this module.
+from tests.support.contact_imports import poll_until_finished as poll_until_finished
+from tests.support.contact_imports import run_cli
 from tests.support.live_server import LiveServer
-from tests.support.processes import command_env, console_script
 from tests.support.realtime import EventStream, of_type
 
 pytestmark = pytest.mark.postgres
@@ -76,23 +77,6 @@ async def start_import(
     assert response.status_code == 202, response.text
     job: dict[str, Any] = response.json()["data"]
     return job
-
-
-async def poll_until_finished(
-    client: httpx.AsyncClient, headers: dict[str, str], job_id: str, timeout: float = 60
-) -> tuple[dict[str, Any], list[int]]:
-    """The finished job, and every `processed` value seen on the way."""
-    seen: list[int] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        response = await client.get(f"/api/v1/contacts/imports/{job_id}", headers=headers)
-        assert response.status_code == 200, response.text
-        job: dict[str, Any] = response.json()["data"]
-        seen.append(job["processed"])
-        if job["status"] in ("completed", "failed"):
-            return job, seen
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the import did not finish in {timeout}s: {job}")
 
 
 MAPPING = {"phone": "Mobile", "name": "Who", "tags": "Labels", "attributes.town": "Town"}
@@ -268,18 +252,6 @@ async def test_an_app_stopped_mid_import_resumes_it_with_no_row_lost_or_doubled(
     assert stored == 3000 - len(expected_report)
 
 
-def _cli(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [console_script(), *args],
-        env=command_env(DATABASE_URL=database_url, LOG_LEVEL="WARNING", COLUMNS="120"),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def _rows(text: str) -> list[dict[str, str]]:
     """An export's rows by phone, without the columns an import does not carry (times, opt-out)."""
     kept = [
@@ -307,7 +279,7 @@ async def test_cli_import_and_export_round_trip_through_the_api(
         encoding="utf-8",
     )
     result = await asyncio.to_thread(
-        _cli,
+        run_cli,
         "contacts", "import", str(people), "--tenant", "source",
         "--map", "phone=Mobile", "--map", "name=Who", "--map", "attributes.town=Town",
         "--map", "tags=Labels", "--tag-separator", ";",
@@ -339,7 +311,7 @@ async def test_cli_import_and_export_round_trip_through_the_api(
     # ... and the CLI writes the same export.
     out = tmp_path / "export.csv"
     cli_export = await asyncio.to_thread(
-        _cli,
+        run_cli,
         "contacts",
         "export",
         "--tenant",

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import subprocess
-import time
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +18,7 @@ from openpyxl import Workbook
 
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from tests.integration.conftest import add_tenant_with_user, token_for
-from tests.support.processes import command_env, console_script
+from tests.support.contact_imports import poll_until_finished, run_cli
 
 pytestmark = pytest.mark.postgres
 
@@ -73,22 +71,6 @@ async def upload(
     return await client.post(
         "/api/v1/contacts/imports", headers=headers, files={"file": (name, data, content_type)}, data=form
     )
-
-
-async def poll_until_finished(
-    client: httpx.AsyncClient, headers: dict[str, str], job_id: str, timeout: float = 60
-) -> tuple[dict[str, Any], list[int]]:
-    seen: list[int] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        response = await client.get(f"/api/v1/contacts/imports/{job_id}", headers=headers)
-        assert response.status_code == 200, response.text
-        job: dict[str, Any] = response.json()["data"]
-        seen.append(job["processed"])
-        if job["status"] in ("completed", "failed"):
-            return job, seen
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"the import did not finish in {timeout}s")
 
 
 async def test_an_xlsx_import_reports_bad_rows_by_sheet_row_and_stores_the_rest(
@@ -194,18 +176,6 @@ def _empty_workbook() -> bytes:
     return out.getvalue()
 
 
-def _cli(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [console_script(), *args],
-        env=command_env(DATABASE_URL=database_url, LOG_LEVEL="WARNING", COLUMNS="120"),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 async def test_the_cli_imports_an_xlsx_with_a_progress_bar_and_its_report(
     client: httpx.AsyncClient, uow_factory: SqlAlchemyUnitOfWorkFactory, database_url: str, tmp_path: Path
 ) -> None:
@@ -214,7 +184,7 @@ async def test_the_cli_imports_an_xlsx_with_a_progress_bar_and_its_report(
     sheet = tmp_path / "people.xlsx"
     sheet.write_bytes(data)
     result = await asyncio.to_thread(
-        _cli,
+        run_cli,
         "contacts", "import", str(sheet), "--tenant", "xlsx-cli",
         "--map", "phone=Mobile", "--map", "name=Who", "--map", "tags=Labels",
         "--map", "attributes.joined=Joined",
@@ -229,7 +199,7 @@ async def test_the_cli_imports_an_xlsx_with_a_progress_bar_and_its_report(
 
     (tmp_path / "scan.xlsx").write_bytes(b"%PDF-1.7")
     refused = await asyncio.to_thread(
-        _cli, "contacts", "import", str(tmp_path / "scan.xlsx"), "--tenant", "xlsx-cli",
+        run_cli, "contacts", "import", str(tmp_path / "scan.xlsx"), "--tenant", "xlsx-cli",
         database_url=database_url, cwd=tmp_path,
     )  # fmt: skip
     assert refused.returncode != 0 and "not one" in refused.stdout + refused.stderr

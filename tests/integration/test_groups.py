@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -18,9 +17,10 @@ import pytest
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from pywhatsapp.adapters.whatsapp.simulator import SimulatorSettings
 from pywhatsapp.adapters.whatsapp.simulator.webhooks import sign
-from tests.integration.conftest import add_tenant_with_user, make_settings, token_for
+from tests.integration.conftest import ChannelOwner
+from tests.support.api_errors import assert_error
 from tests.support.live_server import LiveServer
-from tests.support.simulator import SimulatorServer
+from tests.support.simulator import SimulatorServer, customer_number
 
 pytestmark = pytest.mark.postgres
 
@@ -31,37 +31,13 @@ WABA_ID = "1234567890987654321"
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "meta-webhooks"
 
 
-def number() -> str:
-    return "1555" + str(uuid4().int)[:7]
-
-
 @pytest.fixture(scope="module")
 def simulator() -> Iterator[SimulatorServer]:
     with SimulatorServer(SimulatorSettings(app_secret=APP_SECRET)) as sim:
         yield sim
 
 
-@pytest.fixture(scope="module")
-def app(database_url: str, simulator: SimulatorServer) -> Iterator[LiveServer]:
-    with LiveServer(make_settings(database_url, GRAPH_API_URL=simulator.url)) as server:
-        simulator.control("POST", "config", json={"webhook_url": f"{server.url}/webhooks"}).raise_for_status()
-        yield server
-
-
-@dataclass
-class Admin:
-    client: httpx.AsyncClient
-    sim: SimulatorServer
-    token: str
-    tenant_id: UUID
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.client.request(method, path, headers=self.auth, **kwargs)
-
+class Admin(ChannelOwner):
     def graph_requests(self) -> list[dict[str, Any]]:
         requests: list[dict[str, Any]] = self.sim.control("GET", "groups").json()["requests"]
         return requests
@@ -102,46 +78,31 @@ async def eventually(probe: Callable[[], Awaitable[Any]], timeout: float = 5.0) 
         await asyncio.sleep(0.05)
 
 
-async def _admin(
-    app: LiveServer,
+async def open_admin(
+    client: httpx.AsyncClient,
     simulator: SimulatorServer,
     uow_factory: SqlAlchemyUnitOfWorkFactory,
-    phone: str,
-    client: httpx.AsyncClient,
+    phone_number_id: str,
 ) -> Admin:
-    member = await add_tenant_with_user(uow_factory, f"groups-{uuid4().hex[:8]}")
-    token = await token_for(client, member.username)
-    created = await client.post(
-        "/api/v1/channels",
-        headers={"Authorization": f"Bearer {token}"},
-        json={
-            "phone_number_id": phone,
-            "access_token": "EAAG-groups",
-            "app_secret": APP_SECRET,
-            "waba_id": WABA_ID,
-        },
+    return await Admin.open(
+        client,
+        simulator,
+        uow_factory,
+        slug=f"groups-{uuid4().hex[:8]}",
+        phone_number_id=phone_number_id,
+        access_token="EAAG-groups",
+        app_secret=APP_SECRET,
+        waba_id=WABA_ID,
     )
-    assert created.status_code == 201, created.text
-    return Admin(client=client, sim=simulator, token=token, tenant_id=member.tenant_id)
 
 
 @pytest.fixture
 async def admin(
-    app: LiveServer, simulator: SimulatorServer, uow_factory: SqlAlchemyUnitOfWorkFactory
-) -> AsyncIterator[Admin]:
-    simulator.settle()
-    simulator.reset()
-    async with httpx.AsyncClient(base_url=app.url, timeout=30) as client:
-        yield await _admin(app, simulator, uow_factory, PHONE_NUMBER_ID, client)
-        simulator.settle()
-
-
-def assert_error(response: httpx.Response, status: int, *words: str) -> None:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == "error" and body["data"] is None, body
-    for word in words:
-        assert word.lower() in body["message"].lower(), body["message"]
+    app_client: httpx.AsyncClient,
+    fresh_simulator: SimulatorServer,
+    uow_factory: SqlAlchemyUnitOfWorkFactory,
+) -> Admin:
+    return await open_admin(app_client, fresh_simulator, uow_factory, PHONE_NUMBER_ID)
 
 
 # --- create, list, get, sync --------------------------------------------------------------------------------
@@ -199,7 +160,7 @@ async def test_bad_input_is_refused_before_meta_is_called(admin: Admin) -> None:
 
 async def test_get_with_refresh_reads_the_group_and_participants_from_meta(admin: Admin) -> None:
     group = await admin.created_group()
-    alice, bob = number(), number()
+    alice, bob = customer_number(), customer_number()
     admin.join(group["group_id"], alice)
     admin.join(group["group_id"], bob)
 
@@ -298,7 +259,7 @@ async def test_settings_change_subject_and_description(admin: Admin) -> None:
 
 async def test_removing_participants(admin: Admin) -> None:
     group = await admin.created_group()
-    alice, bob = number(), number()
+    alice, bob = customer_number(), customer_number()
     admin.join(group["group_id"], alice)
     admin.join(group["group_id"], bob)
     await eventually(lambda: _participants_when(admin, group["id"], 2))
@@ -318,7 +279,7 @@ async def test_removing_participants(admin: Admin) -> None:
 
 async def test_join_requests_listed_approved_and_rejected(admin: Admin) -> None:
     group = await admin.created_group(join_approval_mode="approval_required")
-    alice, bob = number(), number()
+    alice, bob = customer_number(), customer_number()
     first = admin.join(group["group_id"], alice)["join_request_id"]
     second = admin.join(group["group_id"], bob)["join_request_id"]
 
@@ -379,7 +340,7 @@ async def test_another_tenant_sees_none_of_it(
 ) -> None:
     group = await admin.created_group()
     async with httpx.AsyncClient(base_url=app.url, timeout=30) as client:
-        other = await _admin(app, simulator, uow_factory, OTHER_PHONE_NUMBER_ID, client)
+        other = await open_admin(client, simulator, uow_factory, OTHER_PHONE_NUMBER_ID)
         for method, path, body in [
             ("GET", f"/api/v1/groups/{group['id']}", None),
             ("GET", f"/api/v1/groups/{group['id']}/invite-link", None),
@@ -387,7 +348,7 @@ async def test_another_tenant_sees_none_of_it(
             ("GET", f"/api/v1/groups/{group['id']}/join-requests", None),
             ("GET", f"/api/v1/groups/{group['id']}/messages", None),
             ("PATCH", f"/api/v1/groups/{group['id']}/settings", {"subject": "Mine now"}),
-            ("DELETE", f"/api/v1/groups/{group['id']}/participants", {"wa_ids": [number()]}),
+            ("DELETE", f"/api/v1/groups/{group['id']}/participants", {"wa_ids": [customer_number()]}),
             ("DELETE", f"/api/v1/groups/{group['id']}", None),
         ]:
             assert_error(await other.call(method, path, json=body), 404)
@@ -404,7 +365,7 @@ async def test_another_tenant_sees_none_of_it(
 
 async def test_a_participant_message_is_stored_with_the_group(admin: Admin) -> None:
     group = await admin.created_group()
-    alice = number()
+    alice = customer_number()
     admin.join(group["group_id"], alice)
     wrote = admin.sim.control(
         "POST",
@@ -480,7 +441,7 @@ async def test_meta_group_message_sample_is_stored_with_its_group(admin: Admin) 
 
 async def test_sending_to_a_group_and_its_statuses(admin: Admin) -> None:
     group = await admin.created_group()
-    alice, bob = number(), number()
+    alice, bob = customer_number(), customer_number()
     admin.join(group["group_id"], alice)
     admin.join(group["group_id"], bob)
 
@@ -521,7 +482,7 @@ async def test_group_sends_are_checked(admin: Admin) -> None:
     group = await admin.created_group()
     assert_error(
         await admin.call(
-            "POST", "/api/v1/messages", json={"group_id": group["id"], "to": number(), "text": "x"}
+            "POST", "/api/v1/messages", json={"group_id": group["id"], "to": customer_number(), "text": "x"}
         ),
         422,
     )

@@ -10,21 +10,20 @@ conversation list and the thread) and the live events on `/ws`, plus what reache
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import httpx
 import pytest
 
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from pywhatsapp.adapters.whatsapp.simulator import SimulatorSettings
-from tests.integration.conftest import add_tenant_with_user, make_settings, token_for
-from tests.support.live_server import LiveServer
+from tests.integration.conftest import ChannelOwner
+from tests.support.api_errors import assert_error
 from tests.support.realtime import Event, EventStream, of_type
-from tests.support.simulator import SimulatorServer
+from tests.support.simulator import SimulatorServer, customer_number
 
 pytestmark = pytest.mark.postgres
 
@@ -33,11 +32,6 @@ PHONE_NUMBER_ID = "1122334455667"
 WABA_ID = "1234567890987654321"
 PROGRESS = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
 META_SEND_KEYS = {"messaging_product", "recipient_type", "to", "type", "biz_opaque_callback_data"}
-
-
-def customer_number() -> str:
-    """A fresh E.164 number (digits only) for a simulated customer."""
-    return "1555" + str(uuid4().int)[:7]
 
 
 # --- the simulator, the app, a tenant with a channel --------------------------------------------------------
@@ -49,28 +43,7 @@ def simulator() -> Iterator[SimulatorServer]:
         yield sim
 
 
-@pytest.fixture(scope="module")
-def app(database_url: str, simulator: SimulatorServer) -> Iterator[LiveServer]:
-    with LiveServer(make_settings(database_url, GRAPH_API_URL=simulator.url)) as server:
-        simulator.control("POST", "config", json={"webhook_url": f"{server.url}/webhooks"}).raise_for_status()
-        yield server
-
-
-@dataclass
-class Shop:
-    """A tenant whose owner is signed in, with a channel on the simulator's phone number."""
-
-    client: httpx.AsyncClient
-    sim: SimulatorServer
-    base_url: str
-    token: str
-    tenant_id: UUID
-    channel_id: UUID
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
+class Shop(ChannelOwner):
     async def send(self, body: dict[str, Any]) -> httpx.Response:
         return await self.client.post("/api/v1/messages", json=body, headers=self.auth)
 
@@ -128,48 +101,25 @@ class Shop:
         return [m for m in await self.thread(conversation["id"]) if m["direction"] == "outgoing"]
 
     async def socket(self) -> EventStream:
-        return await EventStream.open(self.base_url, token=self.token)
+        return await EventStream.open(str(self.client.base_url).rstrip("/"), token=self.token)
 
 
 @pytest.fixture
 async def shop(
-    app: LiveServer, simulator: SimulatorServer, uow_factory: SqlAlchemyUnitOfWorkFactory
-) -> AsyncIterator[Shop]:
-    simulator.settle()
-    simulator.reset()
-    member = await add_tenant_with_user(uow_factory, f"shop-{uuid4().hex[:8]}")
-    async with httpx.AsyncClient(base_url=app.url, timeout=30) as client:
-        token = await token_for(client, member.username)
-        created = await client.post(
-            "/api/v1/channels",
-            headers={"Authorization": f"Bearer {token}"},
-            json={
-                "phone_number_id": PHONE_NUMBER_ID,
-                "access_token": "EAAG-first-token",
-                "app_secret": APP_SECRET,
-                "waba_id": WABA_ID,
-            },
-        )
-        assert created.status_code == 201, created.text
-        yield Shop(
-            client=client,
-            sim=simulator,
-            base_url=app.url,
-            token=token,
-            tenant_id=member.tenant_id,
-            channel_id=UUID(created.json()["data"]["id"]),
-        )
-        simulator.settle()  # no status webhook of this test may land in the next one
-
-
-def assert_error(response: httpx.Response, status: int, *words: str) -> str:
-    assert response.status_code == status, response.text
-    envelope = response.json()
-    assert envelope["status"] == "error" and envelope["data"] is None, envelope
-    message: str = envelope["message"]
-    for word in words:
-        assert word.lower() in message.lower(), message
-    return message
+    app_client: httpx.AsyncClient,
+    fresh_simulator: SimulatorServer,
+    uow_factory: SqlAlchemyUnitOfWorkFactory,
+) -> Shop:
+    return await Shop.open(
+        app_client,
+        fresh_simulator,
+        uow_factory,
+        slug=f"shop-{uuid4().hex[:8]}",
+        phone_number_id=PHONE_NUMBER_ID,
+        access_token="EAAG-first-token",
+        app_secret=APP_SECRET,
+        waba_id=WABA_ID,
+    )
 
 
 def statuses_on_socket(events: list[Event], wamid: str) -> list[tuple[str, str]]:

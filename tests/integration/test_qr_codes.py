@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -17,9 +16,9 @@ import pytest
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from pywhatsapp.adapters.whatsapp.simulator import SimulatorSettings
 from pywhatsapp.adapters.whatsapp.simulator.webhooks import sign
-from tests.integration.conftest import add_tenant_with_user, make_settings, token_for
-from tests.support.live_server import LiveServer
-from tests.support.simulator import SimulatorServer
+from tests.integration.conftest import ChannelOwner
+from tests.support.api_errors import assert_error
+from tests.support.simulator import SimulatorServer, customer_number
 
 pytestmark = pytest.mark.postgres
 
@@ -30,37 +29,13 @@ WABA_ID = "1234567890987654321"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def number() -> str:
-    return "1555" + str(uuid4().int)[:7]
-
-
 @pytest.fixture(scope="module")
 def simulator() -> Iterator[SimulatorServer]:
     with SimulatorServer(SimulatorSettings(app_secret=APP_SECRET)) as sim:
         yield sim
 
 
-@pytest.fixture(scope="module")
-def app(database_url: str, simulator: SimulatorServer) -> Iterator[LiveServer]:
-    with LiveServer(make_settings(database_url, GRAPH_API_URL=simulator.url)) as server:
-        simulator.control("POST", "config", json={"webhook_url": f"{server.url}/webhooks"}).raise_for_status()
-        yield server
-
-
-@dataclass
-class Shop:
-    client: httpx.AsyncClient
-    sim: SimulatorServer
-    token: str
-    tenant_id: UUID
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.client.request(method, path, headers=self.auth, **kwargs)
-
+class Shop(ChannelOwner):
     async def create(self, message: str, image_format: str = "PNG") -> dict[str, Any]:
         answer = await self.call(
             "POST", "/api/v1/qr-codes", json={"prefilled_message": message, "image_format": image_format}
@@ -79,53 +54,39 @@ class Shop:
         return requests
 
 
-async def _shop(
+async def open_shop(
+    client: httpx.AsyncClient,
     simulator: SimulatorServer,
     uow_factory: SqlAlchemyUnitOfWorkFactory,
-    client: httpx.AsyncClient,
     phone_number_id: str,
 ) -> Shop:
-    member = await add_tenant_with_user(uow_factory, f"qr-{uuid4().hex[:8]}")
-    token = await token_for(client, member.username)
-    created = await client.post(
-        "/api/v1/channels",
-        headers={"Authorization": f"Bearer {token}"},
-        json={
-            "phone_number_id": phone_number_id,
-            "access_token": "EAAG-qr",
-            "app_secret": APP_SECRET,
-            "waba_id": WABA_ID,
-        },
+    return await Shop.open(
+        client,
+        simulator,
+        uow_factory,
+        slug=f"qr-{uuid4().hex[:8]}",
+        phone_number_id=phone_number_id,
+        access_token="EAAG-qr",
+        app_secret=APP_SECRET,
+        waba_id=WABA_ID,
     )
-    assert created.status_code == 201, created.text
-    return Shop(client=client, sim=simulator, token=token, tenant_id=member.tenant_id)
 
 
 @pytest.fixture
 async def shops(
-    app: LiveServer, simulator: SimulatorServer, uow_factory: SqlAlchemyUnitOfWorkFactory
-) -> AsyncIterator[tuple[Shop, Shop]]:
-    simulator.settle()
-    simulator.reset()
-    async with httpx.AsyncClient(base_url=app.url, timeout=30) as client:
-        yield (
-            await _shop(simulator, uow_factory, client, PHONE_NUMBER_ID),
-            await _shop(simulator, uow_factory, client, OTHER_PHONE_NUMBER_ID),
-        )
-        simulator.settle()
+    app_client: httpx.AsyncClient,
+    fresh_simulator: SimulatorServer,
+    uow_factory: SqlAlchemyUnitOfWorkFactory,
+) -> tuple[Shop, Shop]:
+    return (
+        await open_shop(app_client, fresh_simulator, uow_factory, PHONE_NUMBER_ID),
+        await open_shop(app_client, fresh_simulator, uow_factory, OTHER_PHONE_NUMBER_ID),
+    )
 
 
 @pytest.fixture
 async def shop(shops: tuple[Shop, Shop]) -> Shop:
     return shops[0]
-
-
-def assert_error(response: httpx.Response, status: int, *words: str) -> None:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == "error" and body["data"] is None, body
-    for word in words:
-        assert word.lower() in body["message"].lower(), body["message"]
 
 
 async def test_creating_a_code_asks_meta_and_keeps_its_png(shop: Shop) -> None:
@@ -243,7 +204,7 @@ async def _eventually_count(shop: Shop, code: str, expected: int) -> dict[str, A
 async def test_messages_that_came_from_a_code_are_counted_per_code(shop: Shop) -> None:
     poster = await shop.create("Hello from the poster")
     flyer = await shop.create("Hello from the flyer")
-    alice, bob = number(), number()
+    alice, bob = customer_number(), customer_number()
 
     for wa_id in (alice, bob):
         scanned = shop.sim.control("POST", f"qr_codes/{poster['code']}/scan", json={"wa_id": wa_id})
@@ -299,7 +260,9 @@ async def test_another_tenant_sees_none_of_it(shops: tuple[Shop, Shop]) -> None:
     assert (await mine.call("GET", "/api/v1/qr-codes")).json()["data"]["total"] == 1
     assert_error(await mine.call("GET", f"/api/v1/qr-codes/{own['code']}"), 404)
     # A customer scanning their code on their number is not counted on ours.
-    mine.sim.control("POST", f"qr_codes/{own['code']}/scan", json={"wa_id": number()}).raise_for_status()
+    mine.sim.control(
+        "POST", f"qr_codes/{own['code']}/scan", json={"wa_id": customer_number()}
+    ).raise_for_status()
     await _eventually_count(theirs, own["code"], 1)
     assert (await mine.call("GET", f"/api/v1/qr-codes/{code}")).json()["data"]["messages"] == 0
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -21,7 +21,7 @@ import pytest
 
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from pywhatsapp.adapters.whatsapp.simulator import SimulatorSettings
-from tests.integration.conftest import add_tenant_with_user, make_settings, token_for
+from tests.integration.conftest import add_tenant_with_user, connect_channel, make_settings, token_for
 from tests.support.campaigns import APP_SECRET, WABA_ID, CampaignShop, numbers, open_shop
 from tests.support.live_server import LiveServer
 from tests.support.simulator import SimulatorServer
@@ -62,42 +62,29 @@ def app(database_url: str, simulator: SimulatorServer) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-async def client(app: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=app.url, timeout=30) as http:
-        yield http
-
-
-@pytest.fixture
 async def shop(
     app: LiveServer,
-    simulator: SimulatorServer,
+    fresh_simulator: SimulatorServer,
     uow_factory: SqlAlchemyUnitOfWorkFactory,
-    client: httpx.AsyncClient,
-) -> AsyncIterator[CampaignShop]:
-    simulator.settle()
-    simulator.reset()
+    app_client: httpx.AsyncClient,
+) -> CampaignShop:
     member = await add_tenant_with_user(uow_factory, f"shop-{uuid4().hex[:8]}")
-    token = await token_for(client, member.username)
-    yield await open_shop(client, simulator, app.url, token, member.tenant_id, 1000)
-    simulator.settle()
+    token = await token_for(app_client, member.username)
+    return await open_shop(app_client, fresh_simulator, app.url, token, member.tenant_id, 1000)
 
 
 async def other_tenant(client: httpx.AsyncClient, uow_factory: SqlAlchemyUnitOfWorkFactory) -> dict[str, str]:
     member = await add_tenant_with_user(uow_factory, f"other-{uuid4().hex[:8]}")
     token = await token_for(client, member.username)
-    auth = {"Authorization": f"Bearer {token}"}
-    created = await client.post(
-        "/api/v1/channels",
-        headers=auth,
-        json={
-            "phone_number_id": "1122334455669",
-            "access_token": "EAAG-other",
-            "app_secret": APP_SECRET,
-            "waba_id": OTHER_WABA_ID,
-        },
+    await connect_channel(
+        client,
+        token,
+        phone_number_id="1122334455669",
+        access_token="EAAG-other",
+        app_secret=APP_SECRET,
+        waba_id=OTHER_WABA_ID,
     )
-    assert created.status_code == 201, created.text
-    return auth
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def stored_templates(shop: CampaignShop, *templates: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -253,17 +240,17 @@ async def test_a_period_counts_only_its_sends_and_bad_periods_are_refused(shop: 
 
 
 async def test_another_tenant_sees_neither_the_template_nor_its_sends(
-    shop: CampaignShop, client: httpx.AsyncClient, uow_factory: SqlAlchemyUnitOfWorkFactory
+    shop: CampaignShop, app_client: httpx.AsyncClient, uow_factory: SqlAlchemyUnitOfWorkFactory
 ) -> None:
     templates = await stored_templates(shop, PROMO)
     promo = templates["spring_promo"]
     assert (await send_template(shop, numbers(1)[0], "spring_promo")).status_code in (200, 201)
     await settled(shop)
-    theirs = await other_tenant(client, uow_factory)
+    theirs = await other_tenant(app_client, uow_factory)
 
-    hidden = await client.get(f"/api/v1/templates/{promo['id']}/analytics", headers=theirs)
+    hidden = await app_client.get(f"/api/v1/templates/{promo['id']}/analytics", headers=theirs)
     assert hidden.status_code == 404, hidden.text
-    listed = await client.get("/api/v1/templates/analytics", headers=theirs)
+    listed = await app_client.get("/api/v1/templates/analytics", headers=theirs)
     assert listed.status_code == 200, listed.text
     assert listed.json()["data"]["items"] == []
     # Theirs alone: a send of a same-named template in their tenant is counted there, not here.

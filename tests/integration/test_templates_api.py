@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,8 @@ from pywhatsapp.adapters.persistence.encryption import configure_secret_key
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from pywhatsapp.adapters.whatsapp.simulator import SimulatorSettings
 from pywhatsapp.entrypoints.cli.main import cli
-from tests.integration.conftest import add_tenant_with_user, make_settings, token_for
+from tests.integration.conftest import add_tenant_with_user, connect_channel, make_settings, token_for
+from tests.support.api_errors import assert_error
 from tests.support.live_server import LiveServer
 from tests.support.simulator import SimulatorServer
 
@@ -160,39 +161,27 @@ async def open_shop(
 ) -> Shop:
     member = await add_tenant_with_user(uow_factory, f"shop-{uuid4().hex[:8]}")
     token = await token_for(client, member.username)
-    created = await client.post(
-        "/api/v1/channels",
-        headers={"Authorization": f"Bearer {token}"},
-        json={
-            "phone_number_id": phone_number_id,
-            "access_token": "EAAG-token",
-            "app_secret": APP_SECRET,
-            "waba_id": waba_id,
-        },
+    await connect_channel(
+        client,
+        token,
+        phone_number_id=phone_number_id,
+        access_token="EAAG-token",
+        app_secret=APP_SECRET,
+        waba_id=waba_id,
     )
-    assert created.status_code == 201, created.text
     return Shop(client, simulator, token, member.tenant_slug, member.tenant_id, waba_id)
-
-
-@pytest.fixture
-async def client(app: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=app.url, timeout=30) as http:
-        yield http
 
 
 @pytest.fixture
 async def shop(
     app: LiveServer,
-    simulator: SimulatorServer,
+    fresh_simulator: SimulatorServer,
     uow_factory: SqlAlchemyUnitOfWorkFactory,
-    client: httpx.AsyncClient,
-) -> AsyncIterator[Shop]:
-    simulator.settle()
-    simulator.reset()
-    yield await open_shop(
-        app, simulator, uow_factory, client, waba_id=WABA_ID, phone_number_id="1122334455667"
+    app_client: httpx.AsyncClient,
+) -> Shop:
+    return await open_shop(
+        app, fresh_simulator, uow_factory, app_client, waba_id=WABA_ID, phone_number_id="1122334455667"
     )
-    simulator.settle()
 
 
 @pytest.fixture
@@ -200,22 +189,12 @@ async def other_shop(
     app: LiveServer,
     simulator: SimulatorServer,
     uow_factory: SqlAlchemyUnitOfWorkFactory,
-    client: httpx.AsyncClient,
+    app_client: httpx.AsyncClient,
     shop: Shop,
 ) -> Shop:
     return await open_shop(
-        app, simulator, uow_factory, client, waba_id=OTHER_WABA_ID, phone_number_id="1122334455668"
+        app, simulator, uow_factory, app_client, waba_id=OTHER_WABA_ID, phone_number_id="1122334455668"
     )
-
-
-def assert_error(response: httpx.Response, status: int, *words: str) -> str:
-    assert response.status_code == status, response.text
-    envelope = response.json()
-    assert envelope["status"] == "error" and envelope["data"] is None, envelope
-    message: str = envelope["message"]
-    for word in words:
-        assert word.lower() in message.lower(), message
-    return message
 
 
 def order_template(name: str = "order_update", **extra: Any) -> dict[str, Any]:
@@ -444,18 +423,18 @@ async def test_another_tenant_sees_none_of_the_templates(shop: Shop, other_shop:
 
 
 async def test_agents_read_but_only_admins_change_templates(
-    shop: Shop, uow_factory: SqlAlchemyUnitOfWorkFactory, client: httpx.AsyncClient
+    shop: Shop, uow_factory: SqlAlchemyUnitOfWorkFactory, app_client: httpx.AsyncClient
 ) -> None:
     from pywhatsapp.domain.tenancy.membership import Role
     from tests.integration.conftest import add_membership
 
     member = await add_tenant_with_user(uow_factory, f"agents-{uuid4().hex[:6]}")
     await add_membership(uow_factory, member, shop.tenant_id, Role.AGENT)
-    token = await token_for(client, member.username)
+    token = await token_for(app_client, member.username)
     agent = {"Authorization": f"Bearer {token}", "X-Tenant-Id": str(shop.tenant_id)}
-    assert (await client.get("/api/v1/templates", headers=agent)).status_code == 200
-    assert_error(await client.post("/api/v1/templates/sync", headers=agent), 403)
-    assert_error(await client.post("/api/v1/templates", headers=agent, json=order_template()), 403)
+    assert (await app_client.get("/api/v1/templates", headers=agent)).status_code == 200
+    assert_error(await app_client.post("/api/v1/templates/sync", headers=agent), 403)
+    assert_error(await app_client.post("/api/v1/templates", headers=agent, json=order_template()), 403)
 
 
 # --- the CLI -----------------------------------------------------------------------------------------------

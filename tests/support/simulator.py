@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import uvicorn
@@ -23,6 +24,11 @@ from litestar import Litestar, Request, Response, get, post
 from litestar.types import ASGIApp
 
 from pywhatsapp.adapters.whatsapp.simulator import SimulatorSettings, create_simulator_app
+
+
+def customer_number() -> str:
+    """A fresh E.164 number (digits only) for a simulated customer."""
+    return "1555" + str(uuid4().int)[:7]
 
 
 class ThreadedServer:
