@@ -40,8 +40,10 @@ from pywhatsapp.entrypoints.http.pages import campaigns as campaign_pages
 from pywhatsapp.entrypoints.http.pages import chat as chat_pages
 from pywhatsapp.entrypoints.http.pages import contacts as contact_pages
 from pywhatsapp.entrypoints.http.pages import dashboard as dashboard_pages
+from pywhatsapp.entrypoints.http.pages import flows as flow_pages
 from pywhatsapp.entrypoints.http.pages import groups as group_pages
 from pywhatsapp.entrypoints.http.pages import logs as logs_pages
+from pywhatsapp.entrypoints.http.pages import qr_codes as qr_code_pages
 from pywhatsapp.entrypoints.http.pages import settings as settings_pages
 from pywhatsapp.entrypoints.http.pages import template_analytics as template_analytics_pages
 from pywhatsapp.entrypoints.http.pages import templates as template_pages
@@ -308,6 +310,8 @@ def create_app(container: Container) -> Litestar:
             *group_pages.ROUTES,
             *template_analytics_pages.ROUTES,
             *template_pages.ROUTES,
+            *flow_pages.ROUTES,
+            *qr_code_pages.ROUTES,
             *campaign_pages.ROUTES,
             *settings_pages.ROUTES,
             *([sandbox.sandbox_mount(settings)] if settings.sandbox else []),

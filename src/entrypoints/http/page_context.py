@@ -26,6 +26,8 @@ NAVIGATION: tuple[tuple[str, str, str, bool], ...] = (
     ("contacts", "/contacts", "Contacts", False),
     ("groups", "/groups", "Groups", False),
     ("templates", "/templates", "Templates", False),
+    ("flows", "/flows", "Flows", False),
+    ("qr-codes", "/qr-codes", "QR codes", False),
     ("campaigns", "/campaigns", "Campaigns", False),
     ("logs", "/logs", "Logs", True),
     ("settings", "/settings", "Settings", True),

@@ -97,6 +97,37 @@
     });
   });
 
+  // A form marked data-reset-on-success is emptied once its post succeeded (ready for the next one). The
+  // page policy has no 'unsafe-eval', so htmx cannot run hx-on attributes: this does it from here.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const form = event.detail.elt;
+    if (event.detail.successful && form instanceof HTMLFormElement && form.hasAttribute("data-reset-on-success")) {
+      form.reset();
+    }
+  });
+
+  // --- QR codes: each code's count follows the inbound messages (a scan is a message) ---------------
+  let qrRefresh = null;
+  document.addEventListener("pw:message_incoming", function () {
+    if (!document.querySelector("[data-qr-codes]")) return;
+    clearTimeout(qrRefresh);
+    qrRefresh = setTimeout(function () {
+      fetch("/api/v1/qr-codes?limit=200", { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (body) {
+          ((body && body.data && body.data.items) || []).forEach(function (qr) {
+            const row = document.querySelector('[data-qr-code="' + CSS.escape(qr.code) + '"]');
+            if (!row) return;
+            setText(row, "messages", qr.messages);
+            if (qr.last_message_at) {
+              setText(row, "last-message", "last " + qr.last_message_at.slice(0, 16).replace("T", " ") + " UTC");
+            }
+          });
+        })
+        .catch(function () { /* the next message, or a reload, shows the counts */ });
+    }, 300);
+  });
+
   // After a reconnect, events were missed: show the page as it is now.
   document.addEventListener("pw:socket", function (event) {
     if (event.detail && event.detail.reconnected && document.querySelector("[data-live-page]")) {
