@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from pywhatsapp.application.common.list_records import MAX_OFFSET, MAX_PAGE_SIZE, Page
+from pywhatsapp.application.common.list_records import Page
+from pywhatsapp.application.common.paging import check_page
 from pywhatsapp.application.common.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from pywhatsapp.application.common.waba_channel import waba_channel
 from pywhatsapp.application.flows.ports import FlowFilter, MetaFlows, RemoteFlow
-from pywhatsapp.application.messaging.channels import sending_channel
 from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.clock import utc_now
 from pywhatsapp.domain.errors import Conflict, InvalidInput, NotFound
@@ -61,11 +62,7 @@ async def stored_flow(uow: UnitOfWork, flow_id: UUID) -> Flow:
 
 async def flow_channel(uow: UnitOfWork, flow: Flow | None, channel_id: UUID | None) -> Channel:
     """The channel whose WABA holds the flow: the one asked for, the flow's own, else the default."""
-    if channel_id is None and flow is not None and flow.channel_id is not None:
-        own = await uow.channels.get(flow.channel_id)
-        if own is not None and own.is_active and not own.paused_reason:
-            return own
-    return await sending_channel(uow, channel_id)
+    return await waba_channel(uow, flow.channel_id if flow is not None else None, channel_id)
 
 
 class ManageFlows:
@@ -90,10 +87,7 @@ class ManageFlows:
     async def list(
         self, principal: Principal, where: FlowFilter, *, limit: int = 50, offset: int = 0
     ) -> Page[Flow]:
-        if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-        if not 0 <= offset <= MAX_OFFSET:
-            raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}")
+        check_page(limit, offset)
         async with self._uow_factory(principal.tenant_id) as uow:
             items, total = await uow.flows.search(where, limit=limit, offset=offset)
         return Page(items=list(items), total=total, limit=limit, offset=offset)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from pywhatsapp.application.common.list_records import MAX_OFFSET, MAX_PAGE_SIZE, Page
+from pywhatsapp.application.common.list_records import Page
+from pywhatsapp.application.common.paging import check_page
 from pywhatsapp.application.common.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from pywhatsapp.application.messaging.channels import sending_channel
+from pywhatsapp.application.common.waba_channel import waba_channel
 from pywhatsapp.application.templates.ports import MetaTemplates, TemplateFilter
 from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.clock import utc_now
-from pywhatsapp.domain.errors import Conflict, InvalidInput, NotFound
+from pywhatsapp.domain.errors import Conflict, NotFound
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.realtime.event import EventType, RealtimeEvent
 from pywhatsapp.domain.templates.parameters import render_template
@@ -52,11 +53,7 @@ async def template_channel(
     uow: UnitOfWork, template: MessageTemplate | None, channel_id: UUID | None
 ) -> Channel:
     """The channel whose WABA holds the template: the one asked for, the template's own, else the default."""
-    if channel_id is None and template is not None and template.channel_id is not None:
-        own = await uow.channels.get(template.channel_id)
-        if own is not None and own.is_active and not own.paused_reason:
-            return own
-    return await sending_channel(uow, channel_id)
+    return await waba_channel(uow, template.channel_id if template is not None else None, channel_id)
 
 
 class ManageTemplates:
@@ -67,10 +64,7 @@ class ManageTemplates:
     async def list(
         self, principal: Principal, where: TemplateFilter, *, limit: int = 50, offset: int = 0
     ) -> Page[MessageTemplate]:
-        if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-        if not 0 <= offset <= MAX_OFFSET:
-            raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}")
+        check_page(limit, offset)
         async with self._uow_factory(principal.tenant_id) as uow:
             items, total = await uow.template_registry.search(where, limit=limit, offset=offset)
         return Page(items=list(items), total=total, limit=limit, offset=offset)
