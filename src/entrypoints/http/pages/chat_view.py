@@ -1,12 +1,16 @@
 """What a chat bubble shows, from a stored message: text, media preview, location, contact cards, template,
+flow, commerce and location-request cards (a flow's completion with its answers, an order with its items),
 quoted message, reactions, delivery ticks and the failure reason. Pure functions over the inbox's read
 models, so the templates stay free of Meta's payload shapes.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
@@ -14,9 +18,43 @@ from pywhatsapp.application.inbox.read_models import ConversationSummary, Thread
 from pywhatsapp.domain.clock import utc_now
 from pywhatsapp.domain.messaging.conversation import window_is_open
 from pywhatsapp.domain.messaging.message import Direction, Message
+from pywhatsapp.domain.messaging.order import order_content
 
 MEDIA_KINDS = frozenset({"image", "video", "audio", "document", "sticker"})
 TICKS = {"pending": "🕓", "sent": "✓", "delivered": "✓✓", "read": "✓✓", "played": "✓✓", "failed": "⚠"}
+MAX_FIELDS = 20
+"""A card lists at most this many answers, products or order lines; the rest are counted."""
+MAX_KEY = 40
+MAX_VALUE = 200
+MAX_LABEL = 80
+MAX_RESPONSE_JSON = 64 * 1024
+"""A flow's answers longer than this (as Meta's string) are not parsed for the bubble."""
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product_retailer_id: str
+    quantity: int
+    item_price: str
+    currency: str
+
+
+@dataclass(frozen=True)
+class Card:
+    """A flow, commerce or location-request message as a labelled card: a flow's completion with its
+    answers, an order with its lines and total, or what we sent (flow, product(s), catalog, location ask)."""
+
+    kind: str
+    """flow_reply, order, flow, product, product_list, catalog or location_request."""
+    label: str
+    preview: str
+    """The line for the conversation list and quotes: "[flow reply]", "[order] 3 items"..."""
+    detail: str | None = None
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    lines: list[OrderLine] = field(default_factory=list)
+    total: str | None = None
+    more: int = 0
+    """Answers, products or lines left out (beyond MAX_FIELDS)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +86,7 @@ class Bubble:
     quoted_incoming: bool = False
     reactions: list[str] = field(default_factory=list)
     failure: str | None = None
+    card: Card | None = None
 
 
 @dataclass(frozen=True)
@@ -67,10 +106,203 @@ def own_object(message: Message) -> dict[str, Any]:
     return nested if isinstance(nested, dict) else message.content
 
 
+def _clip(value: object, limit: int) -> str:
+    text = str(value).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shown(value: object) -> str:
+    """One answer of a flow as text: scalars as they are, a list of them joined, anything else as JSON."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str | int | float):
+        return _clip(value, MAX_VALUE)
+    if isinstance(value, list) and all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in value
+    ):
+        return _clip(", ".join(str(v) for v in value), MAX_VALUE)
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    except (TypeError, ValueError, RecursionError):
+        text = "…"
+    return _clip(text, MAX_VALUE)
+
+
+def _money(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return "?"
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        return _clip(value, 20)
+    return f"{amount:.2f}" if amount.is_finite() and amount.adjusted() < 15 else "?"
+
+
+def _dict(obj: object, key: str) -> dict[str, Any]:
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _str(obj: object, key: str, limit: int = MAX_LABEL) -> str | None:
+    value = obj.get(key) if isinstance(obj, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    return _clip(value, limit) if isinstance(value, str) and value.strip() else None
+
+
+def flow_answers(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """A flow completion's answers, from Meta's `nfm_reply.response_json` string (in the flow's order:
+    the `flow_response` parsed when the webhook was taken comes back from JSONB with its keys sorted),
+    else that parse; None when they are missing or not a JSON object."""
+    raw = _dict(obj, "nfm_reply").get("response_json")
+    parsed: object = raw if isinstance(raw, dict) else None
+    if isinstance(raw, str) and len(raw) <= MAX_RESPONSE_JSON:
+        try:
+            parsed = json.loads(raw)
+        except (ValueError, RecursionError):
+            parsed = None
+    if not isinstance(parsed, dict):
+        parsed = obj.get("flow_response")
+    return parsed if isinstance(parsed, dict) else None
+
+
+def flow_of_token(token: object) -> str | None:
+    """The flow id (ours) a token minted as `<flow id>.<random>` names, as a string; else None."""
+    if not isinstance(token, str):
+        return None
+    try:
+        return str(UUID(token.split(".", 1)[0]))
+    except ValueError:
+        return None
+
+
+def _flow_reply_card(obj: dict[str, Any], flow_names: Mapping[str, str]) -> Card:
+    reply = _dict(obj, "nfm_reply")
+    answers = flow_answers(obj)
+    token = obj.get("flow_token") or (answers or {}).get("flow_token")
+    flow_key = flow_of_token(token)
+    name = flow_names.get(flow_key) if flow_key else None
+    reply_name = _str(reply, "name")
+    if name is None and reply_name and reply_name != "flow":  # Meta names every completion "flow"
+        name = reply_name
+    detail = " · ".join(part for part in (name, _str(reply, "body")) if part) or None
+    fields = [
+        (_clip(key, MAX_KEY), _shown(value)) for key, value in (answers or {}).items() if key != "flow_token"
+    ]
+    if answers is None and reply.get("response_json") is not None:
+        fields = [("answers", "could not be read")]
+    return Card(
+        kind="flow_reply",
+        label="Flow reply",
+        preview=f"[flow reply] {name}" if name else "[flow reply]",
+        detail=detail,
+        fields=fields[:MAX_FIELDS],
+        more=max(0, len(fields) - MAX_FIELDS),
+    )
+
+
+def _order_card(obj: dict[str, Any]) -> Card:
+    content = order_content(obj)
+    items = content["product_items"]
+    lines = [
+        OrderLine(
+            product_retailer_id=_str(item, "product_retailer_id") or "?",
+            quantity=item["quantity"],
+            item_price=_money(item.get("item_price")),
+            currency=_str(item, "currency", 8) or "",
+        )
+        for item in items[:MAX_FIELDS]
+    ]
+    totals = content["totals"]
+    total = " + ".join(f"{amount} {_clip(currency, 8)}" for currency, amount in totals.items()) or None
+    catalog = _str(obj, "catalog_id")
+    count = content["item_count"]
+    counted = f"{count} item{'' if count == 1 else 's'}"
+    return Card(
+        kind="order",
+        label="Order",
+        preview=f"[order] {counted}" + (f" · {total}" if total else ""),
+        detail=f"catalog {catalog}" if catalog else None,
+        lines=lines,
+        total=total,
+        more=max(0, len(items) - MAX_FIELDS),
+    )
+
+
+def _sent_card(obj: dict[str, Any], flow_names: Mapping[str, str]) -> Card | None:
+    """What we sent as a flow, product, product list, catalog or location request message."""
+    kind = obj.get("type")
+    action = _dict(obj, "action")
+    if kind == "flow":
+        parameters = _dict(action, "parameters")
+        flow_id = _str(parameters, "flow_id", 200)
+        name = (flow_names.get(flow_id) if flow_id else None) or _str(parameters, "flow_name")
+        cta = _str(parameters, "flow_cta") or "open"
+        return Card(kind="flow", label=f"Flow: {cta}", preview=f"[flow] {cta}", detail=name)
+    if kind == "product":
+        catalog = _str(action, "catalog_id")
+        product = _str(action, "product_retailer_id") or "?"
+        footer = _str(_dict(obj, "footer"), "text", MAX_VALUE)
+        return Card(
+            kind="product",
+            label=f"Product {product}",
+            preview=f"[product] {product}",
+            detail=f"catalog {catalog}" if catalog else None,
+            fields=[("footer", footer)] if footer else [],
+        )
+    if kind == "product_list":
+        catalog = _str(action, "catalog_id")
+        listed = action.get("sections")
+        fields = []
+        for section in listed if isinstance(listed, list) else []:
+            items = section.get("product_items") if isinstance(section, dict) else None
+            ids = [_str(item, "product_retailer_id") for item in items] if isinstance(items, list) else []
+            products = _clip(", ".join(i for i in ids if i), MAX_VALUE)
+            fields.append((_str(section, "title", MAX_KEY) or "Products", products))
+        header = _str(_dict(obj, "header"), "text")
+        return Card(
+            kind="product_list",
+            label=f"Products: {header}" if header else "Products",
+            preview=f"[products] {header}" if header else "[products]",
+            detail=f"catalog {catalog}" if catalog else None,
+            fields=fields[:MAX_FIELDS],
+            more=max(0, len(fields) - MAX_FIELDS),
+        )
+    if kind == "catalog_message":
+        thumbnail = _str(_dict(action, "parameters"), "thumbnail_product_retailer_id")
+        return Card(
+            kind="catalog",
+            label="Catalog",
+            preview="[catalog]",
+            detail=f"thumbnail {thumbnail}" if thumbnail else None,
+        )
+    if kind == "location_request_message":
+        return Card(kind="location_request", label="Asked for location", preview="[asked for location]")
+    return None
+
+
+def card_of(message: Message, flow_names: Mapping[str, str] | None = None) -> Card | None:
+    """The card a flow, commerce or location-request message shows as; None for any other message."""
+    names = flow_names or {}
+    obj = own_object(message)
+    if message.type == "order":
+        return _order_card(obj)
+    if message.type != "interactive":
+        return None
+    if message.direction is Direction.INCOMING:
+        return _flow_reply_card(obj, names) if obj.get("type") == "nfm_reply" else None
+    return _sent_card(obj, names)
+
+
 def preview(message: Message | None) -> str:
     if message is None:
         return ""
     obj = own_object(message)
+    card = card_of(message)
+    if card is not None:
+        return card.preview
     if message.text:
         return message.text
     if message.type in MEDIA_KINDS:
@@ -152,9 +384,17 @@ def _caption(message: Message, obj: dict[str, Any]) -> str | None:
     return None
 
 
-def bubble(item: ThreadMessage, by_wamid: dict[str, Message]) -> Bubble:
+def bubble(
+    item: ThreadMessage, by_wamid: dict[str, Message], flow_names: Mapping[str, str] | None = None
+) -> Bubble:
     message = item.message
     obj = own_object(message)
+    card = card_of(message, flow_names)
+    text = _caption(message, obj)
+    if card is not None and card.kind == "flow_reply":
+        text = None  # Meta's body ("Sent") is in the card's detail
+    elif card is not None and card.kind == "order":
+        text = _str(obj, "text", 4096)  # the customer's note; message.text holds our summary
     quoted = by_wamid.get(message.context_wamid) if message.context_wamid else None
     failure = None
     if message.status.value == "failed":
@@ -167,7 +407,7 @@ def bubble(item: ThreadMessage, by_wamid: dict[str, Message]) -> Bubble:
         type=message.type,
         status=message.status.value,
         ticks=TICKS.get(message.status.value, ""),
-        text=_caption(message, obj),
+        text=text,
         timestamp=message.timestamp,
         media=_media(message, obj) if message.type in MEDIA_KINDS else None,
         location=obj if message.type == "location" else None,
@@ -179,10 +419,21 @@ def bubble(item: ThreadMessage, by_wamid: dict[str, Message]) -> Bubble:
         quoted_incoming=bool(quoted and quoted.direction is Direction.INCOMING),
         reactions=[r.emoji for r in item.reactions if r.emoji],
         failure=failure,
+        card=card,
     )
 
 
-def bubbles(items: list[ThreadMessage]) -> list[Bubble]:
-    """Oldest first, as a chat reads."""
+def bubbles(items: list[ThreadMessage], flow_names: Mapping[str, str] | None = None) -> list[Bubble]:
+    """Oldest first, as a chat reads. `flow_names`: the tenant's flows by our id and Meta's, to name the
+    flow a completion answers or a flow message opens."""
     by_wamid = {i.message.wamid: i.message for i in items if i.message.wamid}
-    return [bubble(item, by_wamid) for item in reversed(items)]
+    return [bubble(item, by_wamid, flow_names) for item in reversed(items)]
+
+
+def mentions_flows(items: list[ThreadMessage]) -> bool:
+    """Whether any of these messages is a flow message or a flow's completion (worth naming the flows)."""
+    for item in items:
+        message = item.message
+        if message.type == "interactive" and own_object(message).get("type") in ("flow", "nfm_reply"):
+            return True
+    return False

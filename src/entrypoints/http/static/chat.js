@@ -1,4 +1,5 @@
-// /chat: live updates from the socket (app.js), the composer's modes, template parameters and replies.
+// /chat: live updates from the socket (app.js), the composer's modes (message, template, flow, product(s),
+// catalog, location request), template parameters and replies.
 (function () {
   "use strict";
   const chat = document.getElementById("chat");
@@ -68,25 +69,57 @@
   const templateBody = document.getElementById("template-body");
   const replyTo = document.getElementById("reply-to");
   const replying = document.getElementById("replying");
+  const panels = composer.querySelectorAll("[data-mode-panel]");
+  const flowSelect = document.getElementById("composer-flow");
+  const flowScreen = document.getElementById("composer-flow-screen");
+  const screenHint = flowScreen ? flowScreen.placeholder : "";
 
   function setWindow(open) {
+    // Outside the 24-hour window only a template may be sent: every other mode is disabled.
     composer.dataset.windowOpen = open ? "true" : "false";
-    const text = composer.querySelector("input[name=mode][value=text]");
     const tpl = composer.querySelector("input[name=mode][value=template]");
-    text.disabled = !open;
+    composer.querySelectorAll("input[name=mode]").forEach(function (radio) {
+      if (radio !== tpl) radio.disabled = !open;
+    });
+    const chosen = composer.querySelector("input[name=mode]:checked");
     if (!open) tpl.checked = true;
-    else if (!tpl.checked) text.checked = true;
+    else if (!chosen || chosen.disabled) composer.querySelector("input[name=mode][value=text]").checked = true;
     const state = document.getElementById("window-state");
     if (state) state.textContent = open ? "24-hour window open" : "window closed: templates only";
     applyMode();
   }
 
-  function applyMode() {
+  function currentMode() {
     const mode = composer.querySelector("input[name=mode]:checked");
-    const template = mode && mode.value === "template";
+    return mode ? mode.value : "text";
+  }
+
+  function applyMode() {
+    const mode = currentMode();
+    const template = mode === "template";
     composer.classList.toggle("template-mode", template);
+    composer.classList.toggle("panel-mode", mode !== "text" && !template);
     templateSelect.required = template;
     paramsBox.querySelectorAll("input[data-param]").forEach(function (input) { input.required = template; });
+    panels.forEach(function (panel) {
+      const on = panel.dataset.modePanel === mode;
+      panel.hidden = !on;
+      panel.disabled = !on; // a disabled fieldset's fields are neither checked nor sent
+    });
+  }
+
+  function showFirstScreen() {
+    if (!flowSelect || !flowScreen) return;
+    const option = flowSelect.selectedOptions[0];
+    const screen = option && option.dataset.screen;
+    flowScreen.placeholder = screen ? screen + " (its first screen)" : screenHint;
+  }
+
+  function catalogValue() {
+    const filled = Array.prototype.find.call(composer.querySelectorAll("[data-catalog]"), function (input) {
+      return input.value;
+    });
+    return filled ? filled.value : "";
   }
 
   function renderParams() {
@@ -117,6 +150,14 @@
   composer.addEventListener("change", function (e) {
     if (e.target.name === "mode") applyMode();
     if (e.target === templateSelect) renderParams();
+    if (e.target === flowSelect) showFirstScreen();
+  });
+  composer.addEventListener("input", function (e) {
+    // One catalog id for the Product and Products modes: typing it in one fills the other.
+    if (!e.target.matches || !e.target.matches("[data-catalog]")) return;
+    composer.querySelectorAll("[data-catalog]").forEach(function (input) {
+      if (input !== e.target) input.value = e.target.value;
+    });
   });
   composer.addEventListener("keydown", function (e) {
     // Enter sends, Shift+Enter makes a new line, as in WhatsApp's own clients.
@@ -139,8 +180,15 @@
   composer.addEventListener("htmx:afterRequest", function (e) {
     if (!e.detail.successful) { errorLine.textContent = "Could not send (" + e.detail.xhr.status + ")"; return; }
     if (e.detail.xhr.getResponseHeader("HX-Retarget")) return; // refused: the reason is in errorLine
+    // Sent: the fields empty, but the agent stays in the chosen mode with the catalog id at hand.
+    const mode = currentMode();
+    const catalog = catalogValue();
     composer.reset(); replyTo.value = ""; replying.hidden = true; paramsBox.textContent = "";
     templateBody.textContent = "";
+    const again = composer.querySelector("input[name=mode][value=" + mode + "]");
+    if (again && !again.disabled) again.checked = true;
+    composer.querySelectorAll("[data-catalog]").forEach(function (input) { input.value = catalog; });
+    showFirstScreen();
     setWindow(composer.dataset.windowOpen === "true");
   });
   document.body.addEventListener("htmx:afterSwap", function (e) {
