@@ -45,11 +45,33 @@ async def _sign_in(client: httpx.AsyncClient, username: str, password: str = PAS
     )
 
 
+SIGNED_IN_PAGES = (
+    "/",
+    "/chat",
+    "/dashboard",
+    "/logs",
+    "/contacts",
+    "/groups",
+    "/templates",
+    "/campaigns",
+    "/settings",
+    "/flows",
+    "/qr-codes",
+)
+
+
 async def test_signed_out_pages_redirect_to_login(client: httpx.AsyncClient) -> None:
-    for path in ("/chat", "/"):
+    for path in SIGNED_IN_PAGES:
         response = await client.get(path)
-        assert response.status_code in (302, 303, 307)
-        assert response.headers["location"].startswith("/login")
+        assert response.status_code in (302, 303, 307), (path, response.status_code, response.text)
+        assert response.headers["location"].startswith("/login"), path
+
+
+async def test_a_signed_out_htmx_request_reloads_into_the_login_form(client: httpx.AsyncClient) -> None:
+    for path in ("/groups", "/contacts", "/flows"):
+        response = await client.get(path, headers={"HX-Request": "true"})
+        assert response.status_code == 401, path
+        assert response.headers["hx-redirect"] == f"/login?next={path}"
 
 
 async def test_login_page_signs_in_and_the_session_works_on_another_instance(

@@ -11,7 +11,6 @@ from uuid import UUID
 from litestar import MediaType, Request, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
@@ -33,7 +32,6 @@ from pywhatsapp.entrypoints.http.pages.forms import (
     go_to,
     is_admin,
     is_htmx,
-    page_error,
 )
 from pywhatsapp.entrypoints.http.security import requires
 
@@ -44,16 +42,6 @@ CATEGORY_CHOICES = sorted(CATEGORIES)
 MAX_FLOW_JSON_CHARS = 2 * 1024 * 1024
 """What one form post can carry (the app's body limit); the use case checks Meta's own (10 MB)."""
 Text = Annotated[str, QueryParameter(max_length=100)]
-
-
-def signed_out_to_login(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    """A signed-out visitor goes to the login page (and back here after), as for every page."""
-    if isinstance(error, NotAuthorizedException):
-        return Redirect(path=f"/login?next={request.url.path}")
-    return page_error(request, error)
-
-
-ERRORS = {**PAGE_ERRORS, NotAuthorizedException: signed_out_to_login}
 
 
 def web_link(url: str | None) -> str | None:
@@ -313,7 +301,7 @@ ROUTES = [
             "manage_flows": from_container("manage_flows"),
             "list_channels": from_container("list_channels"),
         },
-        exception_handlers=ERRORS,
+        exception_handlers=PAGE_ERRORS,
         include_in_schema=False,
         guards=[requires(Role.AGENT)],
     )

@@ -15,9 +15,9 @@ from uuid import UUID
 
 from litestar import Request, Response
 from litestar.datastructures import FormMultiDict, UploadFile
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_400_BAD_REQUEST
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_401_UNAUTHORIZED
 
 from pywhatsapp.domain.errors import DomainError, InvalidInput, NotAuthenticated
 from pywhatsapp.domain.identity.principal import Principal
@@ -165,8 +165,13 @@ def refusal(request: Request[Any, Any, Any], message: str, status: int) -> Respo
 
 
 def page_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    if isinstance(error, NotAuthenticated):
-        return Redirect(path=f"/login?next={request.url.path}")
+    if isinstance(error, (NotAuthenticated, NotAuthorizedException)):
+        # A signed-out visitor (or an expired session) goes to the login form, and back here after.
+        login = f"/login?next={request.url.path}"
+        if request.headers.get("hx-request"):
+            # A redirect would swap the login page into the fragment's target: htmx reloads instead.
+            return Response(content="", status_code=HTTP_401_UNAUTHORIZED, headers={"HX-Redirect": login})
+        return Redirect(path=login)
     if isinstance(error, DomainError):
         status = next((code for kind, code in DOMAIN_STATUS.items() if isinstance(error, kind)), 400)
         return refusal(request, error.message, status)

@@ -20,8 +20,15 @@ from pywhatsapp.domain.qr_codes.qr_code import IMAGE_CONTENT_TYPES, MAX_PREFILLE
 from pywhatsapp.domain.tenancy.membership import Role
 from pywhatsapp.entrypoints.http.dependencies import from_container
 from pywhatsapp.entrypoints.http.page_context import page_context
-from pywhatsapp.entrypoints.http.pages.flows import ERRORS, web_link
-from pywhatsapp.entrypoints.http.pages.forms import Form, fragment_or_back, is_admin, is_htmx, read_form
+from pywhatsapp.entrypoints.http.pages.flows import web_link
+from pywhatsapp.entrypoints.http.pages.forms import (
+    PAGE_ERRORS,
+    Form,
+    fragment_or_back,
+    is_admin,
+    is_htmx,
+    read_form,
+)
 from pywhatsapp.entrypoints.http.security import requires
 
 LISTED = 200
@@ -158,7 +165,7 @@ ROUTES = [
             "manage_qr_codes": from_container("manage_qr_codes"),
             "list_channels": from_container("list_channels"),
         },
-        exception_handlers=ERRORS,
+        exception_handlers=PAGE_ERRORS,
         include_in_schema=False,
         guards=[requires(Role.AGENT)],
     )
