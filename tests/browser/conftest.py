@@ -41,7 +41,7 @@ from tests.support.live_server import LiveServer
 from tests.support.simulator import SimulatorServer, customer_number
 
 try:
-    from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+    from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 except ImportError:  # pragma: no cover - the test extra installs it
     async_playwright = None  # type: ignore[assignment]
 
@@ -183,8 +183,15 @@ SignIn = Callable[..., Awaitable[Page]]
 
 @pytest.fixture
 async def signed_in(chromium_browser: Browser) -> AsyncIterator[SignIn]:
-    """`await signed_in(shop)` → a page of a fresh browser context, signed in through the login form."""
+    """`await signed_in(shop)` → a page of a fresh browser context, signed in through the login form.
+    Any content security policy violation a page reports (an inline script or handler, an `hx-on`
+    attribute htmx would need eval for) fails the test: it is a feature that silently does nothing."""
     contexts: list[BrowserContext] = []
+    violations: list[str] = []
+
+    def watch(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
 
     async def sign_in(
         shop: Shop, *, base_url: str | None = None, viewport: dict[str, int] | None = None
@@ -195,6 +202,7 @@ async def signed_in(chromium_browser: Browser) -> AsyncIterator[SignIn]:
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
+        context.on("console", watch)
         page = await context.new_page()
         await log_in(page, shop.username)
         return page
@@ -202,6 +210,7 @@ async def signed_in(chromium_browser: Browser) -> AsyncIterator[SignIn]:
     yield sign_in
     for context in contexts:
         await context.close()
+    assert not violations, violations
 
 
 async def log_in(page: Page, username: str, password: str = PASSWORD) -> None:

@@ -456,6 +456,11 @@ async def test_pages_and_api_answers_carry_security_headers(client: httpx.AsyncC
     page = await client.get("/login")
     csp = page.headers["content-security-policy"]
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "form-action 'self'" in csp
+    # Pages run only the app's own script files: no inline script, handler attribute or eval.
+    assert "script-src 'self';" in csp and "unsafe" not in csp.split("script-src")[1].split(";")[0]
+    docs = await client.get("/docs")
+    assert "https://cdn.jsdelivr.net" in docs.headers["content-security-policy"]
+    assert "cdn.jsdelivr.net" not in csp
     assert page.headers["x-content-type-options"] == "nosniff"
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["referrer-policy"] == "same-origin"

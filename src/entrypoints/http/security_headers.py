@@ -15,11 +15,17 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
 
-def security_headers(headers: Mapping[str, str]) -> Callable[[Message, Scope], None]:
-    chosen = dict(headers)
+def security_headers(
+    headers: Mapping[str, str], *, by_path: Mapping[str, Mapping[str, str]] | None = None
+) -> Callable[[Message, Scope], None]:
+    """`headers` on every answer; under a path prefix of `by_path`, its headers take their place."""
+    default = dict(headers)
+    overrides = [(prefix, default | dict(chosen)) for prefix, chosen in (by_path or {}).items()]
 
     def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] == "http.response.start":
+            path = scope.get("path", "")
+            chosen = next((h for prefix, h in overrides if path.startswith(prefix)), default)
             present = MutableScopeHeaders.from_message(message)
             for name, value in chosen.items():
                 if name not in present:

@@ -50,6 +50,15 @@
 
   if (path && "WebSocket" in window) connect(0, false);
 
+  // A control marked data-submit-on-change sends its form when changed (the tenant switcher); the page
+  // policy runs no inline handlers.
+  document.addEventListener("change", function (event) {
+    const control = event.target;
+    if (control instanceof HTMLElement && control.hasAttribute("data-submit-on-change") && control.form) {
+      control.form.requestSubmit();
+    }
+  });
+
   // Sandbox panel: a simulated customer writes through the built-in simulator's control API.
   document.addEventListener("submit", function (event) {
     const form = event.target;
