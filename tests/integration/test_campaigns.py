@@ -22,6 +22,7 @@ from pywhatsapp.adapters.whatsapp.simulator import SimulatorSettings
 from pywhatsapp.domain.templates.template import MessageTemplate
 from tests.integration.conftest import add_tenant_with_user, make_settings, token_for
 from tests.support.campaigns import APP_SECRET, CampaignShop, max_in_any_window, numbers, open_shop
+from tests.support.flows import FLOW_JSON
 from tests.support.live_server import LiveServer
 from tests.support.realtime import EventStream, of_type
 from tests.support.simulator import SimulatorServer
@@ -400,3 +401,77 @@ async def test_campaign_messages_show_in_the_thread_once_the_customer_answers(sh
     template = items[-1]
     assert template["wamid"] == sent["wamid"] and template["status"] == "read"
     assert template["content"]["campaign_id"] == campaign["id"]
+
+
+async def test_a_flow_campaign_sends_the_published_flow_to_customers_inside_their_window(
+    shop: CampaignShop,
+) -> None:
+    recent, also_recent, silent = numbers(3)
+    for number in (recent, also_recent):
+        shop.sim.control(
+            "POST",
+            f"customers/{number}/messages",
+            json={"type": "text", "text": {"body": "hi"}, "name": "Di"},
+        ).raise_for_status()
+    flow = await shop.client.post(
+        "/api/v1/flows",
+        json={"name": "Book a table", "categories": ["APPOINTMENT_BOOKING"], "flow_json": FLOW_JSON},
+        headers=shop.auth,
+    )
+    assert flow.status_code == 201, flow.text
+    flow_id = flow.json()["data"]["id"]
+    body = {
+        "name": "Bookings",
+        "text": "Book your table for Friday",
+        "flow": {"flow_id": flow_id, "cta": "Book now", "screen": "WELCOME", "data": {"greeting": "Hello"}},
+        "recipients": {"phone_numbers": [recent, also_recent, silent]},
+    }
+    # A draft flow would fail at Meta for every recipient: refused before anything is created.
+    refused = await shop.client.post("/api/v1/campaigns", json=body, headers=shop.auth)
+    assert refused.status_code == 409 and "publish it first" in refused.json()["message"]
+    published = await shop.client.post(f"/api/v1/flows/{flow_id}/publish", headers=shop.auth)
+    assert published.status_code == 200, published.text
+    meta_flow_id = published.json()["data"]["meta_flow_id"]
+
+    campaign = await shop.create(**body, start=True)
+    assert campaign["flow"]["flow_id"] == flow_id and campaign["flow"]["cta"] == "Book now"
+    assert campaign["recipients_report"]["skipped"] == {
+        "outside the 24-hour window (free text needs a recent customer message)": 1
+    }
+    await shop.wait_status(campaign["id"], "completed")
+    assert sorted(shop.sends_per_number()) == sorted([recent, also_recent])
+    recipients = await shop.client.get(
+        f"/api/v1/campaigns/{campaign['id']}/recipients", params={"state": "read"}, headers=shop.auth
+    )
+    recipient_of = {row["wa_id"]: row["id"] for row in recipients.json()["data"]["items"]}
+    for sent in shop.sent():
+        interactive = sent["body"]["interactive"]
+        assert sent["body"]["type"] == "interactive" and interactive["type"] == "flow"
+        assert interactive["body"]["text"] == "Book your table for Friday"
+        parameters = interactive["action"]["parameters"]
+        assert parameters["flow_id"] == meta_flow_id and parameters["flow_cta"] == "Book now"
+        assert parameters["flow_action"] == "navigate"
+        assert parameters["flow_action_payload"] == {"screen": "WELCOME", "data": {"greeting": "Hello"}}
+        # Each completion names the flow and its recipient.
+        assert parameters["flow_token"] == f"{flow_id}.{recipient_of[sent['wa_id']]}"
+
+
+async def test_a_flow_campaign_needs_a_body_and_a_flow_of_this_tenant(shop: CampaignShop) -> None:
+    no_body = await shop.client.post(
+        "/api/v1/campaigns",
+        json={"name": "No body", "flow": {"flow_id": str(uuid4()), "cta": "Go"}},
+        headers=shop.auth,
+    )
+    assert no_body.status_code == 422 and "text" in no_body.json()["message"]
+    unknown = await shop.client.post(
+        "/api/v1/campaigns",
+        json={"name": "Unknown", "text": "Hi", "flow": {"flow_id": str(uuid4()), "cta": "Go"}},
+        headers=shop.auth,
+    )
+    assert unknown.status_code == 404 and "No flow" in unknown.json()["message"]
+    with_template = await shop.client.post(
+        "/api/v1/campaigns",
+        json={"name": "Both", **TEMPLATE, "flow": {"flow_id": str(uuid4()), "cta": "Go"}},
+        headers=shop.auth,
+    )
+    assert with_template.status_code == 422 and "not a template" in with_template.json()["message"]

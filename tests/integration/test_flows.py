@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from pywhatsapp.adapters.whatsapp.simulator import SimulatorSettings
 from tests.integration.conftest import add_tenant_with_user, make_settings, token_for
+from tests.support.flows import FLOW_JSON
 from tests.support.live_server import LiveServer
 from tests.support.simulator import SimulatorServer
 
@@ -41,36 +42,6 @@ PHONE_ID = "1122334455667"
 OTHER_PHONE_ID = "1122334455668"
 SAMPLES = Path("/work/shared/samples/meta-webhooks")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "meta-webhooks"
-
-FLOW_JSON: dict[str, Any] = {
-    "version": "7.1",
-    "data_api_version": "3.0",
-    "routing_model": {"WELCOME": ["DONE"], "DONE": []},
-    "screens": [
-        {
-            "id": "WELCOME",
-            "title": "Welcome",
-            "data": {"greeting": {"type": "string", "__example__": "Hi"}},
-            "layout": {
-                "type": "SingleColumnLayout",
-                "children": [
-                    {"type": "TextBody", "text": "${data.greeting}"},
-                    {
-                        "type": "Footer",
-                        "label": "Next",
-                        "on-click-action": {"name": "data_exchange", "payload": {}},
-                    },
-                ],
-            },
-        },
-        {
-            "id": "DONE",
-            "title": "Done",
-            "terminal": True,
-            "layout": {"type": "SingleColumnLayout", "children": []},
-        },
-    ],
-}
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,8 @@ from pywhatsapp.domain.clock import utc_now
 from pywhatsapp.domain.contacts.contact import Contact
 from pywhatsapp.domain.contacts.phone import normalize_phone
 from pywhatsapp.domain.errors import Conflict, InvalidInput, NotFound
+from pywhatsapp.domain.flows.flow import DELETED, PUBLISHED
+from pywhatsapp.domain.flows.rules import flow_message, flow_token_for
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.messaging.conversation import window_is_open
 from pywhatsapp.domain.realtime.event import EventType, RealtimeEvent
@@ -35,13 +37,25 @@ MAX_RECIPIENTS_PER_CALL = 100_000
 
 
 @dataclass(frozen=True)
+class FlowChoice:
+    """The flow a flow campaign sends: one of the tenant's published flows, its button, first screen."""
+
+    flow_id: UUID
+    cta: str
+    screen: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class CampaignDraft:
     name: str
     template_name: str | None = None
     language: str | None = None
     components: list[dict[str, Any]] = field(default_factory=list)
     text: str | None = None
+    """Free text, or the body of the flow message when `flow` is set."""
     channel_id: UUID | None = None
+    flow: FlowChoice | None = None
 
 
 @dataclass(frozen=True)
@@ -89,11 +103,17 @@ class ManageCampaigns:
 
     async def create(self, principal: Principal, draft: CampaignDraft) -> Campaign:
         principal.require(Role.ADMIN)
-        validate_campaign_content(template_name=draft.template_name, language=draft.language, text=draft.text)
+        validate_campaign_content(
+            template_name=draft.template_name,
+            language=draft.language,
+            text=draft.text,
+            flow=draft.flow is not None,
+        )
         async with self._uow_factory(principal.tenant_id) as uow:
             channel = await sending_channel(uow, draft.channel_id)
             if draft.template_name is not None:
                 await self._check_template(uow, draft)
+            flow = await self._flow_of(uow, draft) if draft.flow is not None else None
             campaign = await uow.campaigns.add(
                 Campaign(
                     tenant_id=principal.tenant_id,
@@ -103,11 +123,41 @@ class ManageCampaigns:
                     language=draft.language,
                     text=draft.text,
                     parameters={"components": draft.components} if draft.template_name else {},
+                    flow=flow,
                     created_by_user_id=principal.user_id if principal.api_key_id is None else None,
                 )
             )
             await uow.commit()
         return campaign
+
+    async def _flow_of(self, uow: UnitOfWork, draft: CampaignDraft) -> dict[str, Any]:
+        """The campaign's flow as each send needs it, refused now if Meta would refuse every send."""
+        assert draft.flow is not None
+        choice = draft.flow
+        flow = await uow.flows.get(choice.flow_id)
+        if flow is None or flow.status == DELETED:
+            raise NotFound(f"No flow {choice.flow_id}; list the tenant's flows with GET /api/v1/flows")
+        if flow.status != PUBLISHED or not flow.meta_flow_id:
+            raise Conflict(
+                f"The flow {flow.name} is {flow.status}: publish it first "
+                f"(POST /api/v1/flows/{flow.id}/publish)"
+            )
+        flow_message(  # InvalidInput when the button, screen or data would not do
+            meta_flow_id=flow.meta_flow_id,
+            body=draft.text or "",
+            cta=choice.cta,
+            token=flow_token_for(flow.id, "check"),
+            screen=choice.screen,
+            data=choice.data,
+        )
+        return {
+            "flow_id": str(flow.id),
+            "meta_flow_id": flow.meta_flow_id,
+            "name": flow.name,
+            "cta": choice.cta,
+            "screen": choice.screen,
+            "data": choice.data,
+        }
 
     async def _check_template(self, uow: UnitOfWork, draft: CampaignDraft) -> None:
         template = await uow.template_registry.find(

@@ -44,6 +44,7 @@ from pywhatsapp.domain.campaigns.retry_policy import (
     after_transient_failure,
 )
 from pywhatsapp.domain.clock import utc_now
+from pywhatsapp.domain.flows.rules import flow_message, flow_token_for
 from pywhatsapp.domain.messaging.sending import SendRefused
 
 logger = logging.getLogger(__name__)
@@ -376,6 +377,20 @@ def outgoing_message(campaign: Campaign, recipient: CampaignRecipient) -> Outgoi
         if components:
             payload["components"] = components
         return OutgoingMessage(to=recipient.wa_id, type="template", payload=payload, callback_data=callback)
+    if campaign.flow is not None:
+        flow = campaign.flow
+        interactive = flow_message(
+            meta_flow_id=flow["meta_flow_id"],
+            body=campaign.text or "",
+            cta=flow["cta"],
+            # The completion (nfm_reply) and the data endpoint name the flow and this recipient.
+            token=flow_token_for(UUID(flow["flow_id"]), str(recipient.id)),
+            screen=flow.get("screen"),
+            data=flow.get("data") or {},
+        )
+        return OutgoingMessage(
+            to=recipient.wa_id, type="interactive", payload=interactive, callback_data=callback
+        )
     return OutgoingMessage(
         to=recipient.wa_id, type="text", payload={"body": campaign.text or ""}, callback_data=callback
     )

@@ -1,4 +1,4 @@
-"""A campaign sends one template (or text) to many recipients, each tracked on its own."""
+"""A campaign sends one template (or text, or a WhatsApp Flow) to many recipients, each tracked on its own."""
 
 from __future__ import annotations
 
@@ -75,6 +75,9 @@ class Campaign:
     text: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     """For a template: `{"components": [...]}` as Meta takes them, with `{{contact.name}}`-style fields."""
+    flow: dict[str, Any] | None = None
+    """For a flow campaign (`text` is the message body): `{"flow_id", "meta_flow_id", "cta", "screen",
+    "data"}`; each recipient's flow token is `<flow id>.<recipient id>`."""
     status: CampaignStatus = CampaignStatus.DRAFT
     scheduled_at: datetime | None = None
     started_at: datetime | None = None
@@ -124,9 +127,18 @@ class Campaign:
             raise Conflict("Recipients can only be added while the campaign is a draft")
 
 
-def validate_campaign_content(*, template_name: str | None, language: str | None, text: str | None) -> None:
+def validate_campaign_content(
+    *, template_name: str | None, language: str | None, text: str | None, flow: bool = False
+) -> None:
     if (template_name is None) == (text is None):
-        raise InvalidInput("A campaign sends either a template (template_name and language) or text")
+        raise InvalidInput(
+            "A campaign sends either a template (template_name and language) or text (with a flow: its body)"
+        )
+    if flow and template_name is not None:
+        raise InvalidInput(
+            "A flow campaign sends the flow as an interactive message with `text` as its body, not a "
+            "template (a template with a flow button carries its flow token in `parameters`)"
+        )
     if template_name is not None and not language:
         raise InvalidInput("A template campaign needs the template's language (e.g. en_US)")
     if text is not None and not text.strip():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 from typing import Any
+from uuid import UUID
 
 from pywhatsapp.domain.errors import InvalidInput
 
@@ -86,6 +87,36 @@ def check_routes(routes: Any) -> dict[str, dict[str, Any]]:
 
 def new_flow_token() -> str:
     return secrets.token_urlsafe(16)
+
+
+def flow_token_for(flow_id: UUID, reference: str | None = None) -> str:
+    """`<flow id>.<reference>`: the data endpoint finds the flow from the token alone, and a campaign's
+    completions name their recipient (the reference) without a lookup table."""
+    return f"{flow_id}.{reference or new_flow_token()}"
+
+
+def flow_message(
+    *,
+    meta_flow_id: str,
+    body: str,
+    cta: str,
+    token: str,
+    screen: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The `interactive` object of a flow message, checked as Meta would check it (InvalidInput if not)."""
+    parameters: dict[str, Any] = {"flow_id": meta_flow_id, "flow_cta": cta, "flow_token": token}
+    if screen:
+        parameters["flow_action_payload"] = {"screen": screen, "data": data or {}}
+    interactive: dict[str, Any] = {
+        "type": "flow",
+        "body": {"text": body},
+        "action": {"name": "flow", "parameters": parameters},
+    }
+    problem = check_flow_interactive(interactive)
+    if problem is not None:
+        raise InvalidInput(problem)
+    return interactive
 
 
 def check_flow_interactive(payload: dict[str, Any]) -> str | None:

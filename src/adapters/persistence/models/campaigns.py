@@ -27,6 +27,7 @@ class CampaignRow(TenantScoped):
     language: Mapped[str | None] = mapped_column(sa.String(16))
     text: Mapped[str | None] = mapped_column(sa.Text)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    flow: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     status: Mapped[CampaignStatus] = mapped_column(enum_column(CampaignStatus), default=CampaignStatus.DRAFT)
     scheduled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -15,21 +15,25 @@ from litestar.response import Response, Template
 from pywhatsapp.application.campaigns.manage_campaigns import (
     CampaignDraft,
     CampaignView,
+    FlowChoice,
     ListedRecipient,
     ManageCampaigns,
 )
 from pywhatsapp.application.campaigns.ports import AudienceSpec
 from pywhatsapp.application.common.list_records import MAX_OFFSET, ListRecords
 from pywhatsapp.application.contacts.manage_audiences import ManageAudiences
+from pywhatsapp.application.flows.manage_flows import ManageFlows
+from pywhatsapp.application.flows.ports import FlowFilter
 from pywhatsapp.application.templates.manage_templates import ManageTemplates
 from pywhatsapp.application.templates.ports import TemplateFilter
 from pywhatsapp.domain.campaigns.campaign import CampaignStatus, RecipientState
 from pywhatsapp.domain.errors import InvalidInput
+from pywhatsapp.domain.flows.flow import PUBLISHED
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.tenancy.membership import Role
 from pywhatsapp.entrypoints.http.dependencies import from_container
 from pywhatsapp.entrypoints.http.page_context import page_context
-from pywhatsapp.entrypoints.http.pages.forms import PAGE_ERRORS, Form, go_to, is_admin, read_form
+from pywhatsapp.entrypoints.http.pages.forms import PAGE_ERRORS, Form, go_to, is_admin, json_object, read_form
 from pywhatsapp.entrypoints.http.pages.templates import send_components
 from pywhatsapp.entrypoints.http.security import requires
 
@@ -69,6 +73,7 @@ async def campaigns_page(
     list_campaigns: NamedDependency[ListRecords[Any]],
     manage_templates: NamedDependency[ManageTemplates],
     manage_audiences: NamedDependency[ManageAudiences],
+    manage_flows: NamedDependency[ManageFlows],
     offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Template:
     page = await list_campaigns.execute(principal, limit=LISTED, offset=offset)
@@ -76,8 +81,10 @@ async def campaigns_page(
     extra: dict[str, Any] = {}
     if is_admin(principal):
         approved = await manage_templates.list(principal, TemplateFilter(status="APPROVED"), limit=200)
+        published = await manage_flows.list(principal, FlowFilter(status=PUBLISHED), limit=200)
         extra = {
             "templates": approved.items,
+            "flows": published.items,
             "audiences": (await manage_audiences.page(principal, limit=200)).items,
         }
     context = await page_context(
@@ -104,14 +111,33 @@ def _scheduled_at(form: Form) -> datetime | None:
     return at if at.tzinfo else at.replace(tzinfo=UTC)  # the form says the time is UTC
 
 
+def _flow_choice(form: Form) -> FlowChoice | None:
+    chosen = form.text("flow", max_length=100)
+    if not chosen:
+        return None
+    try:
+        flow_id = UUID(chosen)
+    except ValueError:
+        raise InvalidInput("Choose one of the published flows") from None
+    return FlowChoice(
+        flow_id=flow_id,
+        cta=form.text("flow_cta", max_length=30) or "Open",
+        screen=form.text("flow_screen", max_length=200),
+        data=json_object(form.text("flow_data", max_length=20_000), "The first screen's data"),
+    )
+
+
 async def _draft(form: Form, principal: Principal, templates: ManageTemplates) -> CampaignDraft:
     name = form.required("name", max_length=200)
     text = form.text("text", max_length=4096)
     chosen = form.text("template", max_length=600)
+    flow = _flow_choice(form)
     if text and chosen:
         raise InvalidInput("Choose a template or write a text, not both")
+    if flow is not None and not text:
+        raise InvalidInput("A flow goes out with a text: write the message the flow's button sits under")
     if not chosen:
-        return CampaignDraft(name=name, text=text)
+        return CampaignDraft(name=name, text=text, flow=flow)
     template_name, _, language = chosen.partition("|")
     lines = form.lines("parameters")
     stored = (
@@ -252,6 +278,7 @@ ROUTES = [
             "list_campaigns": from_container("list_campaigns"),
             "manage_templates": from_container("manage_templates"),
             "manage_audiences": from_container("manage_audiences"),
+            "manage_flows": from_container("manage_flows"),
         },
         exception_handlers=PAGE_ERRORS,
         include_in_schema=False,

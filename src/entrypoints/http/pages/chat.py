@@ -41,6 +41,7 @@ from pywhatsapp.domain.templates.template import MessageTemplate
 from pywhatsapp.entrypoints.http.dependencies import from_container
 from pywhatsapp.entrypoints.http.page_context import page_context
 from pywhatsapp.entrypoints.http.pages.chat_view import bubbles, conversation_row, mentions_flows
+from pywhatsapp.entrypoints.http.pages.forms import json_object
 from pywhatsapp.entrypoints.http.routes.messages import SendMessageBody
 from pywhatsapp.entrypoints.http.routes.messages import _request as api_send_request
 
@@ -262,18 +263,6 @@ def api_request(wa_id: str, kind: str, payload: dict[str, Any], reply_to: str | 
     return api_send_request(parsed)
 
 
-def _json_object(raw: str, what: str) -> dict[str, Any]:
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except (ValueError, RecursionError):
-        value = None
-    if not isinstance(value, dict):
-        raise InvalidInput(f'{what} must be a JSON object, such as {{"name": "Ann"}}')
-    return value
-
-
 async def _flow_interactive(
     form: dict[str, Any], principal: Principal, manage_flows: ManageFlows
 ) -> dict[str, Any]:
@@ -290,7 +279,7 @@ async def _flow_interactive(
     if not cta or not body:
         raise InvalidInput("Write the flow's button text and the message text")
     screen = _text(form, "flow_screen", 200) or first_screen(flow)
-    data = _json_object(_text(form, "flow_data", MAX_FLOW_DATA), "The first screen's data")
+    data = json_object(_text(form, "flow_data", MAX_FLOW_DATA), "The first screen's data")
     if data and not screen:
         raise InvalidInput("Name the first screen the data is for")
     # `<flow id>.<random>`: the data endpoint finds the flow's routes by the token (answer_flow_request).

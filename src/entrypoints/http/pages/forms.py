@@ -8,6 +8,7 @@ that was sent, or a whole error page for a plain request.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -162,6 +163,19 @@ def refusal(request: Request[Any, Any, Any], message: str, status: int) -> Respo
         return Response(content=message, status_code=status, media_type="text/plain")
     context = {**layout_context(request, principal), "message": message, "status": status}
     return Template("admin/error.html", context=context, status_code=status)
+
+
+def json_object(raw: str | None, what: str) -> dict[str, Any]:
+    """A JSON object typed into a form field (empty means none), or InvalidInput saying what to type."""
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        value = None
+    if not isinstance(value, dict):
+        raise InvalidInput(f'{what} must be a JSON object, such as {{"name": "Ann"}}')
+    return value
 
 
 def page_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:

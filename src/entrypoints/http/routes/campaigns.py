@@ -1,6 +1,6 @@
-"""`/api/v1/campaigns`: create a campaign from a template (or text), choose its recipients (contacts,
-tags, audiences, phone numbers or a CSV), start or schedule it, pause, resume or cancel it, and follow it
-(counts per state, a per-recipient report, CSV export). Listing is in `records.py`."""
+"""`/api/v1/campaigns`: create a campaign from a template (or text, or a WhatsApp Flow), choose its
+recipients (contacts, tags, audiences, phone numbers or a CSV), start or schedule it, pause, resume or cancel
+it, and follow it (counts per state, a per-recipient report, CSV export). Listing is in `records.py`."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from pywhatsapp.application.campaigns.manage_campaigns import (
     CampaignDraft,
     CampaignView,
+    FlowChoice,
     ListedRecipient,
     ManageCampaigns,
     RecipientsAdded,
@@ -57,6 +58,28 @@ class RecipientsBody(msgspec.Struct, forbid_unknown_fields=True):
     phone_numbers: Annotated[list[Phone | RecipientEntry], msgspec.Meta(max_length=100_000)] = []
 
 
+class CampaignFlowBody(msgspec.Struct, forbid_unknown_fields=True):
+    """A published flow of the tenant, sent as an interactive flow message with `text` as its body."""
+
+    flow_id: UUID
+    """The flow's id here (GET /api/v1/flows), not Meta's."""
+    cta: Annotated[str, msgspec.Meta(min_length=1, max_length=30, pattern=NO_NUL)]
+    """The button's text."""
+    screen: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)] | None = None
+    """The first screen (`navigate`); without it, the flow's data endpoint chooses (`data_exchange`)."""
+    data: dict[str, Any] = {}
+    """The first screen's data."""
+
+
+class CampaignFlow(msgspec.Struct):
+    flow_id: str
+    meta_flow_id: str
+    name: str
+    cta: str
+    screen: str | None
+    data: dict[str, Any]
+
+
 class CampaignCreate(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     template_name: Annotated[str, msgspec.Meta(min_length=1, max_length=512, pattern=NO_NUL)] | None = None
@@ -65,7 +88,10 @@ class CampaignCreate(msgspec.Struct, forbid_unknown_fields=True):
     """The template's send components, as Meta takes them; `{{contact.name}}`, `{{contact.<attribute>}}`
     (with an optional fallback: `{{contact.city|there}}`) are filled per recipient."""
     text: Annotated[str, msgspec.Meta(min_length=1, max_length=4096, pattern=NO_NUL)] | None = None
-    """Free text instead of a template: only recipients inside their 24-hour window get it."""
+    """Free text instead of a template (or the body of `flow`): only recipients inside their 24-hour
+    window get it."""
+    flow: CampaignFlowBody | None = None
+    """Send a WhatsApp Flow: each recipient's flow token is `<flow id>.<recipient id>`."""
     channel_id: UUID | None = None
     recipients: RecipientsBody | None = None
     start: bool = False
@@ -94,6 +120,7 @@ class CampaignDetail(msgspec.Struct):
     language: str | None
     text: str | None
     components: list[dict[str, Any]]
+    flow: CampaignFlow | None
     scheduled_at: datetime | None
     started_at: datetime | None
     completed_at: datetime | None
@@ -127,6 +154,7 @@ def _detail(view: CampaignView, report: RecipientsAdded | None = None) -> Campai
         language=c.language,
         text=c.text,
         components=list(c.parameters.get("components", [])),
+        flow=msgspec.convert(c.flow, CampaignFlow) if c.flow else None,
         scheduled_at=c.scheduled_at,
         started_at=c.started_at,
         completed_at=c.completed_at,
@@ -190,6 +218,11 @@ async def create_campaign(
             components=data.components,
             text=data.text,
             channel_id=data.channel_id,
+            flow=FlowChoice(
+                flow_id=data.flow.flow_id, cta=data.flow.cta, screen=data.flow.screen, data=data.flow.data
+            )
+            if data.flow is not None
+            else None,
         ),
     )
     report = None
