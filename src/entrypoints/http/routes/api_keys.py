@@ -16,6 +16,7 @@ from pywhatsapp.domain.identity.api_key import ApiKey
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.tenancy.membership import Role
 from pywhatsapp.entrypoints.http.envelope import Envelope, ListPage, ok
+from pywhatsapp.entrypoints.http.routes.paging import whole_list
 from pywhatsapp.entrypoints.http.security import requires
 
 
@@ -78,8 +79,7 @@ async def create_api_key(
 async def list_api_keys(
     principal: NamedDependency[Principal], manage_api_keys: NamedDependency[ManageApiKeys]
 ) -> Envelope[ListPage[ApiKeyRead]]:
-    keys = [_read(key) for key in await manage_api_keys.list(principal)]
-    return ok(ListPage(items=keys, total=len(keys), limit=len(keys), offset=0))
+    return ok(whole_list([_read(key) for key in await manage_api_keys.list(principal)]))
 
 
 @delete(

@@ -22,6 +22,7 @@ from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.tenancy.membership import Role
 from pywhatsapp.entrypoints.http.dependencies import from_container
 from pywhatsapp.entrypoints.http.envelope import Envelope, ListPage, ok
+from pywhatsapp.entrypoints.http.routes.paging import list_page
 from pywhatsapp.entrypoints.http.schemas import ContactRead, present
 from pywhatsapp.entrypoints.http.security import requires
 
@@ -100,11 +101,7 @@ async def list_audiences(
     offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Rows to skip")] = 0,
 ) -> Envelope[ListPage[AudienceRead]]:
     page = await manage_audiences.page(principal, limit=limit, offset=offset)
-    return ok(
-        ListPage(
-            items=[_read(item) for item in page.items], total=page.total, limit=page.limit, offset=page.offset
-        )
-    )
+    return ok(list_page(page, _read))
 
 
 @post(
@@ -197,14 +194,7 @@ async def list_audience_members(
     offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Rows to skip")] = 0,
 ) -> Envelope[ListPage[ContactRead]]:
     page = await manage_audiences.members(principal, audience_id, limit=limit, offset=offset)
-    return ok(
-        ListPage(
-            items=[present(contact, ContactRead) for contact in page.items],
-            total=page.total,
-            limit=page.limit,
-            offset=page.offset,
-        )
-    )
+    return ok(list_page(page, lambda contact: present(contact, ContactRead)))
 
 
 @post(

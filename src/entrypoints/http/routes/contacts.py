@@ -38,6 +38,7 @@ from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.tenancy.membership import Role
 from pywhatsapp.entrypoints.http.dependencies import from_container
 from pywhatsapp.entrypoints.http.envelope import Envelope, ListPage, ok
+from pywhatsapp.entrypoints.http.routes.paging import list_page
 from pywhatsapp.entrypoints.http.schemas import ContactRead, present
 from pywhatsapp.entrypoints.http.security import requires
 
@@ -140,14 +141,7 @@ async def list_contacts(
     page = await manage_contacts.search(
         principal, ContactQuery(text=q, tag=tag, opted_out=opted_out), limit=limit, offset=offset
     )
-    return ok(
-        ListPage(
-            items=[present(item, ContactRead) for item in page.items],
-            total=page.total,
-            limit=page.limit,
-            offset=page.offset,
-        )
-    )
+    return ok(list_page(page, lambda contact: present(contact, ContactRead)))
 
 
 @post(
@@ -370,14 +364,7 @@ async def list_contact_imports(
     offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Envelope[ListPage[ImportRead]]:
     page = await contact_import_jobs.list(principal, limit=limit, offset=offset)
-    return ok(
-        ListPage(
-            items=[present_import(job) for job in page.items],
-            total=page.total,
-            limit=page.limit,
-            offset=page.offset,
-        )
-    )
+    return ok(list_page(page, present_import))
 
 
 @get(

@@ -20,6 +20,7 @@ from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.integrations.event_webhook import EventEndpoint
 from pywhatsapp.domain.tenancy.membership import Role
 from pywhatsapp.entrypoints.http.envelope import Envelope, ListPage, ok
+from pywhatsapp.entrypoints.http.routes.paging import whole_list
 from pywhatsapp.entrypoints.http.security import requires
 
 ADMIN = [requires(Role.ADMIN)]
@@ -101,8 +102,7 @@ async def create_event_webhook(
 async def list_event_webhooks(
     principal: NamedDependency[Principal], manage_event_endpoints: NamedDependency[ManageEventEndpoints]
 ) -> Envelope[ListPage[EndpointRead]]:
-    items = [_read(e) for e in await manage_event_endpoints.list(principal)]
-    return ok(ListPage(items=items, total=len(items), limit=len(items), offset=0))
+    return ok(whole_list([_read(e) for e in await manage_event_endpoints.list(principal)]))
 
 
 @get(
@@ -133,7 +133,7 @@ async def event_webhook_deliveries(
         )
         for d in found.deliveries
     ]
-    return ok(ListPage(items=items, total=len(items), limit=len(items), offset=0))
+    return ok(whole_list(items))
 
 
 @post(

@@ -27,6 +27,7 @@ from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.tenancy.membership import Role
 from pywhatsapp.entrypoints.http.dependencies import from_container
 from pywhatsapp.entrypoints.http.envelope import Envelope, ListPage, error_body, ok
+from pywhatsapp.entrypoints.http.routes.paging import list_page
 from pywhatsapp.entrypoints.http.security import requires
 
 PATH = "/api/v1/flows"
@@ -181,9 +182,7 @@ async def list_flows(
         principal, FlowFilter(status=status, name=name), limit=limit, offset=offset
     )
     slug = _slug(principal)
-    return ok(
-        ListPage(items=[_detail(f, slug) for f in page.items], total=page.total, limit=limit, offset=offset)
-    )
+    return ok(list_page(page, lambda flow: _detail(flow, slug)))
 
 
 @get(

@@ -32,6 +32,7 @@ from pywhatsapp.entrypoints.http.routes.inbox import (
     decode_cursor,
     encode_cursor,
 )
+from pywhatsapp.entrypoints.http.routes.paging import list_page
 from pywhatsapp.entrypoints.http.schemas import NO_NUL, GroupRead, MessageRead, present
 from pywhatsapp.entrypoints.http.security import requires
 
@@ -165,11 +166,7 @@ async def list_groups(
     if sync:
         await manage_groups.sync(principal)
     page = await records.execute(principal, limit=limit, offset=offset)
-    return ok(
-        ListPage(
-            items=[_group(g) for g in page.items], total=page.total, limit=page.limit, offset=page.offset
-        )
-    )
+    return ok(list_page(page, _group))
 
 
 @post(

@@ -15,6 +15,7 @@ from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.tenancy.membership import Role
 from pywhatsapp.entrypoints.http.dependencies import from_container
 from pywhatsapp.entrypoints.http.envelope import Envelope, ListPage, ok
+from pywhatsapp.entrypoints.http.routes.paging import list_page
 from pywhatsapp.entrypoints.http.schemas import (
     CampaignRead,
     ChannelRead,
@@ -35,14 +36,7 @@ def list_route(
         offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Rows to skip")] = 0,
     ) -> Envelope[ListPage[shape]]:  # type: ignore[valid-type]
         page = await records.execute(principal, limit=limit, offset=offset)
-        return ok(
-            ListPage(
-                items=[present(item, shape) for item in page.items],
-                total=page.total,
-                limit=page.limit,
-                offset=page.offset,
-            )
-        )
+        return ok(list_page(page, lambda item: present(item, shape)))
 
     operation = operation or f"list_{resource}"
     list_records.__name__ = operation

@@ -24,6 +24,7 @@ from pywhatsapp.domain.templates.template import MessageTemplate
 from pywhatsapp.domain.tenancy.membership import Role
 from pywhatsapp.entrypoints.http.dependencies import from_container
 from pywhatsapp.entrypoints.http.envelope import Envelope, ListPage, ok
+from pywhatsapp.entrypoints.http.routes.paging import list_page
 from pywhatsapp.entrypoints.http.security import requires
 
 PATH = "/api/v1/templates"
@@ -133,11 +134,7 @@ async def list_templates(
 ) -> Envelope[ListPage[TemplateDetail]]:
     where = TemplateFilter(status=status, name=name, language=language, category=category)
     page = await manage_templates.list(principal, where, limit=limit, offset=offset)
-    return ok(
-        ListPage(
-            items=[_detail(t) for t in page.items], total=page.total, limit=page.limit, offset=page.offset
-        )
-    )
+    return ok(list_page(page, _detail))
 
 
 @get(

@@ -8,6 +8,7 @@ from litestar.di import NamedDependency
 from pywhatsapp.application.tenancy.list_tenants import ListTenants
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.entrypoints.http.envelope import Envelope, ListPage, ok
+from pywhatsapp.entrypoints.http.routes.paging import whole_list
 from pywhatsapp.entrypoints.http.schemas import TenantRead, present
 
 
@@ -16,5 +17,4 @@ async def my_tenants(
     principal: NamedDependency[Principal], list_tenants: NamedDependency[ListTenants]
 ) -> Envelope[ListPage[TenantRead]]:
     tenants = await list_tenants.of_user(principal.user_id)
-    items = [present(t, TenantRead) for t in tenants]
-    return ok(ListPage(items=items, total=len(items), limit=len(items), offset=0))
+    return ok(whole_list([present(t, TenantRead) for t in tenants]))
