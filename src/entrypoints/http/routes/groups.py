@@ -29,8 +29,8 @@ from pywhatsapp.entrypoints.http.routes.inbox import (
     CursorParam,
     Limit,
     MessagePage,
+    cursor_page,
     decode_cursor,
-    encode_cursor,
 )
 from pywhatsapp.entrypoints.http.routes.paging import list_page
 from pywhatsapp.entrypoints.http.schemas import NO_NUL, GroupRead, MessageRead, present
@@ -365,14 +365,7 @@ async def group_messages(
     page = await inbox_reader.messages(
         principal.tenant_id, MessageFilters(group_id=group_id), limit=limit, before=decode_cursor(cursor)
     )
-    return ok(
-        MessagePage(
-            items=[present(m, MessageRead) for m in page.items],
-            total=page.total,
-            next_cursor=encode_cursor(page.next_cursor),
-            limit=limit,
-        )
-    )
+    return ok(cursor_page(MessagePage, page, lambda message: present(message, MessageRead), limit))
 
 
 ROUTES = [

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -18,6 +19,7 @@ from pywhatsapp.application.inbox.read_models import (
     ConversationSummary,
     Cursor,
     InboxReader,
+    KeysetPage,
     MessageFilters,
     ThreadMessage,
     WebhookLogFilters,
@@ -98,6 +100,22 @@ class WebhookLogPage(CursorPage):
     items: list[WebhookLogRead] = []
 
 
+Row = TypeVar("Row")
+Shape = TypeVar("Shape", bound=CursorPage)
+
+
+def cursor_page(
+    shape: Callable[..., Shape], page: KeysetPage[Row], read: Callable[[Row], Any], limit: int
+) -> Shape:
+    """A keyset page as the API's `shape` (a CursorPage), each row shown as `read` makes it."""
+    return shape(
+        items=[read(row) for row in page.items],
+        total=page.total,
+        next_cursor=encode_cursor(page.next_cursor),
+        limit=limit,
+    )
+
+
 def _conversation(summary: ConversationSummary) -> ConversationRead:
     return ConversationRead(
         id=summary.id,
@@ -126,14 +144,7 @@ async def _list_conversations(
     page = await reader.conversations(
         principal.tenant_id, limit=limit, after=decode_cursor(cursor), search=search
     )
-    return ok(
-        ConversationPage(
-            items=[_conversation(s) for s in page.items],
-            total=page.total,
-            next_cursor=encode_cursor(page.next_cursor),
-            limit=limit,
-        )
-    )
+    return ok(cursor_page(ConversationPage, page, _conversation, limit))
 
 
 @get("/api/v1/conversations", tags=["conversations"], summary="Conversations, newest activity first")
@@ -189,14 +200,7 @@ async def conversation_thread(
     page = await inbox_reader.thread(
         principal.tenant_id, conversation_id, limit=limit, before=decode_cursor(cursor)
     )
-    return ok(
-        ThreadPage(
-            items=[_thread_message(item) for item in page.items],
-            total=page.total,
-            next_cursor=encode_cursor(page.next_cursor),
-            limit=limit,
-        )
-    )
+    return ok(cursor_page(ThreadPage, page, _thread_message, limit))
 
 
 @post(
@@ -247,14 +251,7 @@ async def list_messages(
     page = await inbox_reader.messages(
         principal.tenant_id, filters, limit=limit, before=decode_cursor(cursor)
     )
-    return ok(
-        MessagePage(
-            items=[present(m, MessageRead) for m in page.items],
-            total=page.total,
-            next_cursor=encode_cursor(page.next_cursor),
-            limit=limit,
-        )
-    )
+    return ok(cursor_page(MessagePage, page, lambda message: present(message, MessageRead), limit))
 
 
 @get(
@@ -277,14 +274,7 @@ async def list_webhook_logs(
     page = await inbox_reader.webhook_logs(
         principal.tenant_id, filters, limit=limit, before=decode_cursor(cursor)
     )
-    return ok(
-        WebhookLogPage(
-            items=[present(e, WebhookLogRead) for e in page.items],
-            total=page.total,
-            next_cursor=encode_cursor(page.next_cursor),
-            limit=limit,
-        )
-    )
+    return ok(cursor_page(WebhookLogPage, page, lambda entry: present(entry, WebhookLogRead), limit))
 
 
 @post(
