@@ -138,6 +138,15 @@ def _thread_message(item: ThreadMessage) -> ThreadMessageRead:
     return ThreadMessageRead(**base, reactions=reactions)
 
 
+async def _stored_conversation(
+    reader: InboxReader, principal: Principal, conversation_id: UUID
+) -> ConversationSummary:
+    summary = await reader.conversation(principal.tenant_id, conversation_id)
+    if summary is None:
+        raise NotFound(f"No conversation {conversation_id} in this tenant")
+    return summary
+
+
 async def _list_conversations(
     principal: Principal, reader: InboxReader, limit: int, cursor: str | None, search: str | None
 ) -> Envelope[ConversationPage]:
@@ -177,10 +186,7 @@ async def list_conversations_legacy(
 async def get_conversation(
     conversation_id: UUID, principal: NamedDependency[Principal], inbox_reader: NamedDependency[InboxReader]
 ) -> Envelope[ConversationRead]:
-    summary = await inbox_reader.conversation(principal.tenant_id, conversation_id)
-    if summary is None:
-        raise NotFound(f"No conversation {conversation_id} in this tenant")
-    return ok(_conversation(summary))
+    return ok(_conversation(await _stored_conversation(inbox_reader, principal, conversation_id)))
 
 
 @get(
@@ -195,8 +201,7 @@ async def conversation_thread(
     limit: Limit = 50,
     cursor: CursorParam = None,
 ) -> Envelope[ThreadPage]:
-    if await inbox_reader.conversation(principal.tenant_id, conversation_id) is None:
-        raise NotFound(f"No conversation {conversation_id} in this tenant")
+    await _stored_conversation(inbox_reader, principal, conversation_id)  # 404 rather than an empty thread
     page = await inbox_reader.thread(
         principal.tenant_id, conversation_id, limit=limit, before=decode_cursor(cursor)
     )
