@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
 import logging
 from typing import Any
 from uuid import UUID
@@ -20,22 +19,19 @@ from pywhatsapp.domain.media.inbound import MediaTooLarge
 from pywhatsapp.domain.messaging.sending import SendRefused
 
 logger = logging.getLogger(__name__)
-SEND_SHARDS = 32
 # Failures before a single byte of the request left: Meta cannot have it, so trying again is safe.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 class PywaGateway:
-    def __init__(self, graph_api_url: str, *, timeout: float = 30.0, send_shards: int = SEND_SHARDS) -> None:
+    def __init__(self, graph_api_url: str, *, timeout: float = 30.0) -> None:
         self._graph_api_url = graph_api_url
         self._timeout = timeout
-        self._send_shards = send_shards
-        self._clients: dict[tuple[UUID, str, int], WhatsApp] = {}
-        self._turn = itertools.count()
+        self._clients: dict[tuple[UUID, str], WhatsApp] = {}
 
-    def _client(self, channel: Channel, shard: int = 0) -> WhatsApp:
+    def _client(self, channel: Channel) -> WhatsApp:
         # Keyed by the token too: a channel whose token changed gets a fresh client.
-        key = (channel.id, hashlib.sha256(channel.access_token.encode()).hexdigest(), shard)
+        key = (channel.id, hashlib.sha256(channel.access_token.encode()).hexdigest())
         client = self._clients.get(key)
         if client is None:
             client = WhatsApp(
@@ -47,17 +43,11 @@ class PywaGateway:
             self._clients[key] = client
         return client
 
-    def _sending_client(self, channel: Channel) -> WhatsApp:
-        """Sends take turns over a few clients: httpx's pool checks every connection on each request,
-        so many small pools carry a campaign's hundreds of requests in flight faster than one big one."""
-        return self._client(channel, next(self._turn) % self._send_shards)
-
     async def prepare(self, channel: Channel) -> None:
-        """Build the channel's sending clients ahead of a campaign: building one takes milliseconds, which
-        would otherwise hold the first sends and let them reach Meta bunched."""
+        """Build the channel's client ahead of a campaign: building it and a first request's imports take
+        milliseconds, which would otherwise hold the first sends and let them reach Meta bunched."""
         load_request_machinery()
-        for shard in range(self._send_shards):
-            self._client(channel, shard)
+        self._client(channel)
 
     def client_for(self, channel: Channel) -> WhatsApp:
         """The channel's PyWA client, for adapters of other Graph API areas (templates) to share."""
@@ -84,7 +74,7 @@ class PywaGateway:
             raise GatewayUnreachable(f"{operation}: {type(error).__name__}") from error
 
     async def send(self, channel: Channel, message: OutgoingMessage) -> str:
-        client = self._sending_client(channel)
+        client = self._client(channel)
         answer = await self._call(
             "send",
             client.api.send_message(
