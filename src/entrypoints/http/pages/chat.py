@@ -56,8 +56,22 @@ MAX_RETAILER_ID = 100
 MAX_FLOW_DATA = 20_000
 
 
+PHONE_LIKE = re.compile(r"\+?[\d\s().-]+")
+
+
+def search_term(q: str | None) -> str | None:
+    """What the list is searched for: a number as people write it ("+1 555-0100", as the page shows it
+    with its "+") by its digits, which is how numbers are stored; anything else as typed."""
+    text = (q or "").strip()
+    if not text:
+        return None
+    if PHONE_LIKE.fullmatch(text) and any(ch.isdigit() for ch in text):
+        return re.sub(r"\D", "", text)
+    return text
+
+
 async def _rows(reader: InboxReader, principal: Principal, q: str | None) -> list[Any]:
-    page = await reader.conversations(principal.tenant_id, limit=LIST_SIZE, after=None, search=q or None)
+    page = await reader.conversations(principal.tenant_id, limit=LIST_SIZE, after=None, search=search_term(q))
     return [conversation_row(s) for s in page.items]
 
 
@@ -168,7 +182,7 @@ async def chat_list(
     active: FromQuery[UUID | None] = None,
 ) -> Template:
     rows = await _rows(inbox_reader, principal, q)
-    return Template("chat/_list.html", context={"rows": rows, "active_id": active})
+    return Template("chat/_list.html", context={"rows": rows, "active_id": active, "q": (q or "").strip()})
 
 
 @get("/chat/{conversation_id:uuid}", include_in_schema=False, dependencies=SERVICES)

@@ -7,8 +7,9 @@ models, so the templates stay free of Meta's payload shapes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -87,6 +88,8 @@ class Bubble:
     reactions: list[str] = field(default_factory=list)
     failure: str | None = None
     card: Card | None = None
+    reply_text: str = ""
+    """What the composer says a reply to it answers: its text, else its card's label, else its preview."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,8 @@ class ConversationRow:
     last_at: datetime | None
     unread: int
     window_open: bool
+    has_inbound: bool = False
+    """Whether the customer ever wrote (a message to show the typing indicator on)."""
 
 
 def own_object(message: Message) -> dict[str, Any]:
@@ -303,15 +308,18 @@ def preview(message: Message | None) -> str:
     card = card_of(message)
     if card is not None:
         return card.preview
+    if is_our_reaction(message):
+        emoji = obj.get("emoji")
+        return f"You reacted {emoji}" if isinstance(emoji, str) and emoji else "You removed a reaction"
+    if message.type in MEDIA_KINDS:  # a file says so, with its caption
+        caption = message.text or obj.get("caption")
+        return f"[{message.type}] {caption}" if caption else f"[{message.type}]"
+    if message.type == "location":  # message.text holds the place's name
+        return f"[location] {obj.get('name') or message.text or ''}".strip()
+    if message.type == "contacts":  # and the first card's name
+        return f"[contact card] {message.text or ''}".strip()
     if message.text:
         return message.text
-    if message.type in MEDIA_KINDS:
-        caption = obj.get("caption")
-        return f"[{message.type}] {caption}" if caption else f"[{message.type}]"
-    if message.type == "location":
-        return f"[location] {obj.get('name') or ''}".strip()
-    if message.type == "contacts":
-        return "[contact card]"
     if message.type == "template":
         return f"[template] {obj.get('name', '')}".strip()
     return f"[{message.type}]"
@@ -327,6 +335,7 @@ def conversation_row(summary: ConversationSummary) -> ConversationRow:
         last_at=summary.last_message_at,
         unread=summary.unread_count,
         window_open=window_is_open(summary.last_inbound_at, utc_now()),
+        has_inbound=summary.last_inbound_at is not None,
     )
 
 
@@ -384,6 +393,18 @@ def _caption(message: Message, obj: dict[str, Any]) -> str | None:
     return None
 
 
+def failure_text(code: int | None, title: str | None) -> str:
+    """Why Meta did not deliver a message, with its error code once: "Message Undeliverable (131026)".
+    A refused send's title is Meta's error message, which may carry the code already ("(#131026) ...")."""
+    reason = _clip(title, MAX_VALUE) if isinstance(title, str) else ""
+    if code is not None:
+        reason = re.sub(rf"^\(#?{code}\)\s*", "", reason)
+    reason = reason.rstrip(". ")
+    if code is None:
+        return reason or "no reason given"
+    return f"{reason} ({code})" if reason else f"error {code}"
+
+
 def bubble(
     item: ThreadMessage, by_wamid: dict[str, Message], flow_names: Mapping[str, str] | None = None
 ) -> Bubble:
@@ -395,11 +416,10 @@ def bubble(
         text = None  # Meta's body ("Sent") is in the card's detail
     elif card is not None and card.kind == "order":
         text = _str(obj, "text", 4096)  # the customer's note; message.text holds our summary
+    elif message.type in ("location", "contacts"):
+        text = None  # message.text holds the place's or the first card's name, which they show
     quoted = by_wamid.get(message.context_wamid) if message.context_wamid else None
-    failure = None
-    if message.status.value == "failed":
-        code = f" ({message.error_code})" if message.error_code else ""
-        failure = f"{message.error_title or 'Not delivered'}{code}"
+    failed = message.status.value == "failed"
     return Bubble(
         id=message.id,
         wamid=message.wamid,
@@ -418,16 +438,46 @@ def bubble(
         else ("an earlier message" if message.context_wamid else None),
         quoted_incoming=bool(quoted and quoted.direction is Direction.INCOMING),
         reactions=[r.emoji for r in item.reactions if r.emoji],
-        failure=failure,
+        failure=failure_text(message.error_code, message.error_title) if failed else None,
         card=card,
+        reply_text=_clip(text or (card.label if card else None) or preview(message), MAX_LABEL),
     )
 
 
+def is_our_reaction(message: Message) -> bool:
+    """A reaction the agent sent: stored as a message of its own, shown on the message it reacts to."""
+    return message.type == "reaction" and message.direction is Direction.OUTGOING
+
+
+def our_reactions(items: list[ThreadMessage]) -> dict[str, str | None]:
+    """Our current reaction to each message, by its wamid: the newest one we sent wins (an empty emoji
+    took it back, as at Meta); one Meta refused never showed."""
+    current: dict[str, str | None] = {}
+    for item in items:  # newest first
+        message = item.message
+        if not is_our_reaction(message) or message.status.value == "failed":
+            continue
+        target = own_object(message).get("message_id")
+        if isinstance(target, str) and target not in current:
+            emoji = own_object(message).get("emoji")
+            current[target] = emoji if isinstance(emoji, str) and emoji else None
+    return current
+
+
 def bubbles(items: list[ThreadMessage], flow_names: Mapping[str, str] | None = None) -> list[Bubble]:
-    """Oldest first, as a chat reads. `flow_names`: the tenant's flows by our id and Meta's, to name the
-    flow a completion answers or a flow message opens."""
+    """Oldest first, as a chat reads, newest first as the reader gives them. `flow_names`: the tenant's
+    flows by our id and Meta's, to name the flow a completion answers or a flow message opens. The agent's
+    reactions show on the messages they react to, not as bubbles of their own."""
     by_wamid = {i.message.wamid: i.message for i in items if i.message.wamid}
-    return [bubble(item, by_wamid, flow_names) for item in reversed(items)]
+    ours = our_reactions(items)
+    shown = []
+    for item in reversed(items):
+        if is_our_reaction(item.message):
+            continue
+        one = bubble(item, by_wamid, flow_names)
+        emoji = ours.get(one.wamid) if one.wamid else None
+        shown.append(replace(one, reactions=[*one.reactions, emoji]) if emoji else one)
+    return shown
 
 
 def mentions_flows(items: list[ThreadMessage]) -> bool:

@@ -1,5 +1,5 @@
 // /chat: live updates from the socket (app.js), the composer's modes (message, template, flow, product(s),
-// catalog, location request), template parameters and replies.
+// catalog, location request), template parameters, replies and the customer's "typing…" indicator.
 (function () {
   "use strict";
   const chat = document.getElementById("chat");
@@ -159,6 +159,64 @@
       if (input !== e.target) input.value = e.target.value;
     });
   });
+  // --- attachment: the chosen file, a picture shown as it will be sent -------------------------------
+  const fileInput = document.getElementById("composer-file");
+  const attachment = document.getElementById("composer-attachment");
+  const attachmentImage = document.getElementById("composer-attachment-image");
+  let attachmentUrl = null;
+
+  function showAttachment() {
+    if (attachmentUrl) { URL.revokeObjectURL(attachmentUrl); attachmentUrl = null; }
+    const file = fileInput.files && fileInput.files[0];
+    attachment.hidden = !file;
+    attachmentImage.hidden = true;
+    attachmentImage.removeAttribute("src");
+    document.getElementById("composer-attachment-name").textContent = file
+      ? file.name + " (" + Math.max(1, Math.round(file.size / 1024)) + " KB)" : "";
+    if (file && /^image\//.test(file.type)) {
+      attachmentUrl = URL.createObjectURL(file);
+      attachmentImage.src = attachmentUrl;
+      attachmentImage.hidden = false;
+    }
+  }
+
+  fileInput.addEventListener("change", showAttachment);
+  document.getElementById("composer-attachment-remove").addEventListener("click", function () {
+    fileInput.value = "";
+    showAttachment();
+  });
+
+  // --- typing indicator -----------------------------------------------------------------------------
+  // While the agent writes, the customer sees "typing…" on their last message (Meta shows it for up to
+  // 25 s or until the reply): one POST per conversation every TYPING_EVERY_MS at most, remembered for
+  // the browser tab, and only with the 24-hour window open and a customer message to show it on. A
+  // refusal or a network error is no concern of the agent's: it is ignored.
+  const TYPING_EVERY_MS = 20000;
+  const typingKey = "pw:typing:" + conversationId;
+  let typingAt = 0;
+
+  function lastTyping() {
+    try { return Math.max(typingAt, Number(sessionStorage.getItem(typingKey)) || 0); }
+    catch (_) { return typingAt; }
+  }
+
+  function indicateTyping() {
+    if (composer.dataset.windowOpen !== "true" || composer.dataset.hasInbound !== "true") return;
+    const now = Date.now();
+    const since = now - lastTyping();
+    if (since >= 0 && since < TYPING_EVERY_MS) return;
+    typingAt = now;
+    try { sessionStorage.setItem(typingKey, String(now)); } catch (_) { /* memory only */ }
+    fetch("/chat/" + conversationId + "/typing", {
+      method: "POST", headers: { "x-csrftoken": csrf }, credentials: "same-origin",
+    }).catch(function () { /* the customer just does not see it */ });
+  }
+
+  composer.addEventListener("input", function (e) {
+    const field = e.target;
+    if (!field.matches || !field.matches("textarea, input:not([type]), input[type=text]")) return;
+    if (field.value) indicateTyping();
+  });
   composer.addEventListener("keydown", function (e) {
     // Enter sends, Shift+Enter makes a new line, as in WhatsApp's own clients.
     if (e.key === "Enter" && !e.shiftKey && e.target.id === "composer-body") {
@@ -184,6 +242,7 @@
     const mode = currentMode();
     const catalog = catalogValue();
     composer.reset(); replyTo.value = ""; replying.hidden = true; paramsBox.textContent = "";
+    showAttachment();
     templateBody.textContent = "";
     const again = composer.querySelector("input[name=mode][value=" + mode + "]");
     if (again && !again.disabled) again.checked = true;
@@ -194,7 +253,10 @@
   document.body.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target !== thread) return;
     const state = thread.querySelector(".thread-state");
-    if (state) setWindow(state.dataset.windowOpen === "true");
+    if (state) {
+      composer.dataset.hasInbound = state.dataset.hasInbound || "false";
+      setWindow(state.dataset.windowOpen === "true");
+    }
     scrollDown();
   });
 
