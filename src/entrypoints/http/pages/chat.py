@@ -43,7 +43,7 @@ from pywhatsapp.entrypoints.http.page_context import page_context
 from pywhatsapp.entrypoints.http.pages.chat_view import bubbles, conversation_row, mentions_flows
 from pywhatsapp.entrypoints.http.pages.forms import json_object
 from pywhatsapp.entrypoints.http.routes.messages import SendMessageBody
-from pywhatsapp.entrypoints.http.routes.messages import _request as api_send_request
+from pywhatsapp.entrypoints.http.routes.messages import send_request as api_send_request
 
 LIST_SIZE = 50
 THREAD_SIZE = 60

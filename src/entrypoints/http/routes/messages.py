@@ -60,7 +60,7 @@ class SendTextBody(msgspec.Struct):
     preview_url: bool = False
 
 
-def _request(body: SendMessageBody) -> SendRequest:
+def send_request(body: SendMessageBody) -> SendRequest:
     payload: Any = getattr(body, body.type, None) if body.type in SendMessageBody.__struct_fields__ else None
     if body.type == "text" and isinstance(payload, str):
         payload = {"body": payload}
@@ -107,7 +107,7 @@ async def send_message(
     principal: NamedDependency[Principal],
     send_message: NamedDependency[SendMessage],
 ) -> Response[Envelope[MessageRead]]:
-    return _answer(await send_message.execute(principal, _request(data)))
+    return _answer(await send_message.execute(principal, send_request(data)))
 
 
 @post("/api/send/text", tags=["messages"], summary="Send a text (the seed's endpoint)")
