@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from pywhatsapp.domain.messaging.conversation import Conversation, window_is_open
 from pywhatsapp.domain.messaging.message import MessageStatus, status_can_advance
+from pywhatsapp.domain.messaging.sending import SendRefused
 
 S = MessageStatus
 LADDER = [S.PENDING, S.SENT, S.DELIVERED, S.READ, S.PLAYED]
@@ -125,3 +126,11 @@ def test_conversation_window_follows_last_inbound() -> None:
     conversation.last_inbound_at = NOW - timedelta(hours=2)
     assert conversation.window_open(NOW)
     assert not conversation.window_open(NOW + timedelta(hours=22))
+
+
+def test_a_refusal_names_metas_code_once() -> None:
+    refused = SendRefused(131026, "(#131026) Message Undeliverable")
+    assert refused.title == "Message Undeliverable"
+    assert refused.message.endswith("Meta: (131026) Message Undeliverable")
+    assert SendRefused(100, "Invalid parameter").title == "Invalid parameter"
+    assert SendRefused(100, "(#100)").title == "(#100)"  # nothing else to say: kept as Meta said it

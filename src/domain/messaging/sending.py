@@ -112,9 +112,10 @@ class SendRefused(DomainError):
 
     def __init__(self, code: int, title: str) -> None:
         self.code = code
-        self.title = title
+        # Meta's messages often start with the code again ("(#131026) Message Undeliverable").
+        self.title = title.removeprefix(f"(#{code})").strip() or title
         self.refusal = REFUSALS.get(code, MetaRefusal.OTHER)
-        super().__init__(f"{EXPLANATIONS[self.refusal]}. Meta: ({code}) {title}")
+        super().__init__(f"{EXPLANATIONS[self.refusal]}. Meta: ({code}) {self.title}")
 
 
 def _has(payload: Any, *keys: str) -> bool:
