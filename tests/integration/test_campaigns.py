@@ -473,3 +473,49 @@ async def test_a_flow_campaign_needs_a_body_and_a_flow_of_this_tenant(shop: Camp
         headers=shop.auth,
     )
     assert with_template.status_code == 422 and "not a template" in with_template.json()["message"]
+
+
+async def test_the_pair_rate_limit_delays_that_customer_and_still_sends_each_once(shop: CampaignShop) -> None:
+    recipients = numbers(6)
+    shop.fault(kind="error", code=131056, count=2)
+    campaign = await shop.create(
+        name="Pairs", **TEMPLATE, recipients={"phone_numbers": recipients}, start=True
+    )
+    done = await shop.wait_status(campaign["id"], "completed")
+    assert done["counts"]["failed"] == 0
+    per_number = shop.sends_per_number()
+    assert set(per_number) == set(recipients) and set(per_number.values()) == {1}
+
+
+async def test_recipients_by_tag_and_by_contact_id_are_counted_once_and_opted_out_skipped(
+    shop: CampaignShop,
+) -> None:
+    vip, berlin_vip, berlin, stopped, other = numbers(5)
+
+    async def contact(number: str, tags: list[str]) -> str:
+        made = await shop.client.post(
+            "/api/v1/contacts", json={"phone": "+" + number, "tags": tags}, headers=shop.auth
+        )
+        assert made.status_code == 201, made.text
+        return str(made.json()["data"]["id"])
+
+    await contact(vip, ["vip"])
+    both = await contact(berlin_vip, ["vip", "berlin"])
+    berlin_id = await contact(berlin, ["berlin"])
+    stopped_id = await contact(stopped, ["vip"])
+    await contact(other, ["paris"])
+    shop.sim.control(
+        "POST", f"customers/{stopped}/messages", json={"type": "text", "text": {"body": "STOP"}, "name": "Ed"}
+    ).raise_for_status()
+
+    campaign = await shop.create(
+        name="Tags",
+        **TEMPLATE,
+        recipients={"tags": ["vip"], "contact_ids": [both, berlin_id, stopped_id]},
+        start=True,
+    )
+    assert campaign["recipients_report"]["skipped"] == {"opted out": 1}
+    await shop.wait_status(campaign["id"], "completed")
+    # vip by tag, berlin_vip by tag and by id (once), berlin by id; the opted-out one and paris never.
+    per_number = shop.sends_per_number()
+    assert sorted(per_number) == sorted([vip, berlin_vip, berlin]) and set(per_number.values()) == {1}
