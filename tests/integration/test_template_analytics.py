@@ -210,6 +210,17 @@ async def test_figures_of_direct_and_campaign_sends_with_metas_clicks(shop: Camp
     assert all(item["meta"] is None and item["meta_note"] is None for item in ours_only["items"])
     assert len(shop.sim.control("GET", "template_analytics/requests").json()) == before
 
+    # The pages come with our figures in their one request; Meta's are added when asked for.
+    page = await shop.client.get("/templates", headers=shop.auth)
+    assert (
+        'data-template-analytics="spring_promo:en_US"' in page.text
+        and 'hx-get="/templates/analytics"' in page.text
+    )
+    page = await shop.client.get(f"/templates/{promo['id']}", headers=shop.auth)
+    assert '<td data-label="Sends" data-field="sends">7</td>' in page.text
+    assert f'hx-get="/templates/{promo["id"]}/analytics"' in page.text
+    assert len(shop.sim.control("GET", "template_analytics/requests").json()) == before
+
 
 async def test_a_period_counts_only_its_sends_and_bad_periods_are_refused(shop: CampaignShop) -> None:
     templates = await stored_templates(shop, RECEIPT)

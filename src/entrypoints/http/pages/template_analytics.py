@@ -1,4 +1,5 @@
-"""The analytics panel of the /templates pages, loaded after the page (Meta's figures take a round trip)."""
+"""The analytics panel of the /templates pages with Meta's figures added (asked for from the page: Meta's
+figures take a round trip, so the page itself comes with ours only)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ async def analytics_panel(
 ) -> Template:
     period = template_analytics.period(since, until)
     report = await template_analytics.for_all(principal, period)
-    return Template("partials/template_analytics.html", context={"analytics": present_list(report)})
+    context = {"analytics": present_list(report), "analytics_url": request.url.path, "with_meta": True}
+    return Template("partials/template_analytics.html", context=context)
 
 
 @get("/templates/{template_id:uuid}/analytics", media_type=MediaType.HTML)
@@ -46,7 +48,8 @@ async def template_analytics_panel(
     period = template_analytics.period(since, until)
     one = await template_analytics.for_template(principal, template_id, period)
     report = AnalyticsReport(period=period, templates=[one])
-    return Template("partials/template_analytics.html", context={"analytics": present_list(report)})
+    context = {"analytics": present_list(report), "analytics_url": request.url.path, "with_meta": True}
+    return Template("partials/template_analytics.html", context=context)
 
 
 ROUTES = [

@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from pywhatsapp.application.templates.manage_templates import ManageTemplates
 from pywhatsapp.application.templates.ports import TemplateFilter
 from pywhatsapp.application.templates.sync_templates import SyncTemplates
+from pywhatsapp.application.templates.template_analytics import AnalyticsReport, TemplateAnalytics
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.templates.parameters import component_of, uses_named_parameters, variables
 from pywhatsapp.domain.templates.template import MessageTemplate
@@ -22,6 +23,7 @@ from pywhatsapp.domain.tenancy.membership import Role
 from pywhatsapp.entrypoints.http.dependencies import from_container
 from pywhatsapp.entrypoints.http.page_context import page_context
 from pywhatsapp.entrypoints.http.pages.forms import PAGE_ERRORS, fragment_or_back, is_htmx, read_form
+from pywhatsapp.entrypoints.http.routes.template_analytics import present_list
 from pywhatsapp.entrypoints.http.security import requires
 
 PAGE_SIZE = 100
@@ -69,13 +71,25 @@ async def templates_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
     manage_templates: NamedDependency[ManageTemplates],
+    template_analytics: NamedDependency[TemplateAnalytics],
     name: Text = "",
     status: Text = "",
 ) -> Template:
     table = await _table(principal, manage_templates, name, status)
     if is_htmx(request):
         return Template("admin/_template_table.html", context=table)
-    context = await page_context(request, principal, nav="templates", statuses=STATUSES, **table)
+    # Our own figures come with the page (one request); Meta's take a round trip and come on request.
+    period = template_analytics.period(None, None)
+    report = await template_analytics.for_all(principal, period, with_meta=False)
+    context = await page_context(
+        request,
+        principal,
+        nav="templates",
+        statuses=STATUSES,
+        analytics=present_list(report),
+        analytics_url="/templates/analytics",
+        **table,
+    )
     return Template("admin/templates.html", context=context)
 
 
@@ -97,8 +111,11 @@ async def template_page(
     template_id: FromPath[UUID],
     principal: NamedDependency[Principal],
     manage_templates: NamedDependency[ManageTemplates],
+    template_analytics: NamedDependency[TemplateAnalytics],
 ) -> Template:
     template = await manage_templates.get(principal, template_id)
+    period = template_analytics.period(None, None)
+    ours = await template_analytics.for_template(principal, template_id, period, with_meta=False)
     context = await page_context(
         request,
         principal,
@@ -106,6 +123,8 @@ async def template_page(
         template=template,
         parts=template_variables(template),
         component_of=component_of,
+        analytics=present_list(AnalyticsReport(period=period, templates=[ours])),
+        analytics_url=f"/templates/{template_id}/analytics",
     )
     return Template("admin/template.html", context=context)
 
@@ -131,6 +150,7 @@ ROUTES = [
         dependencies={
             "manage_templates": from_container("manage_templates"),
             "sync_templates": from_container("sync_templates"),
+            "template_analytics": from_container("template_analytics"),
         },
         exception_handlers=PAGE_ERRORS,
         include_in_schema=False,
