@@ -1,7 +1,8 @@
 """The management pages in a real browser: /templates (sync from the simulator, preview), /contacts (a CSV
 import followed live to 100 % with its rejected rows, an audience), /campaigns (a template campaign to the
-imported contacts followed live to completed, its per-recipient report), /groups (a group created at the
-simulator's Groups API), /settings (channels, users and roles; refused to agents), and tenant isolation."""
+imported contacts followed live to completed, on its page and on a /dashboard opened before it started, its
+per-recipient report), /groups (a group created at the simulator's Groups API, a participant who joined),
+/settings (channels, users and roles; refused to agents), tenant isolation, and every page at phone width."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from tests.browser.conftest import (
 )
 from tests.integration.conftest import PASSWORD, add_tenant_with_user
 from tests.support.live_server import LiveServer
-from tests.support.simulator import SimulatorServer
+from tests.support.simulator import SimulatorServer, customer_number
 
 pytestmark = pytest.mark.postgres
 
@@ -125,6 +126,14 @@ async def test_import_audience_template_and_campaign_all_live(
     await expect(page.locator("#audience-form [data-errors]")).to_contain_text("exists already")
     await expect(page.locator("#audiences li")).to_have_count(1)
 
+    # a second window on /dashboard, open before the campaign starts, follows it without a reload
+    dashboard = await signed_in(shop)
+    await dashboard.goto("/dashboard")
+    await expect(dashboard.locator("body")).to_have_attribute("data-live", "on")
+    await expect(dashboard.locator("#active-campaigns")).to_contain_text("No campaign is running")
+    dashboard_loads: list[str] = []
+    dashboard.on("load", lambda frame: dashboard_loads.append(dashboard.url))
+
     # /campaigns: the template to the audience, started now, followed live to completed
     await page.goto("/campaigns")
     await page.fill("#campaign-form input[name=name]", "Spring pilot")
@@ -141,6 +150,15 @@ async def test_import_audience_template_and_campaign_all_live(
     await expect(report.locator("tbody tr")).to_have_count(PILOTS)
     await expect(report.locator("tbody tr").first).to_contain_text("wamid.")
     await screenshot(page, "admin-campaign-report")
+    live = dashboard.locator("#active-campaigns li", has_text="Spring pilot")
+    await expect(live.locator(".campaign-counts")).to_contain_text(
+        f"{PILOTS} of {PILOTS} done", timeout=15_000
+    )
+    await expect(live.locator(".campaign-status")).to_have_text("completed")
+    await expect(live.locator("progress")).to_have_attribute("value", str(PILOTS))
+    await expect(live.locator(".campaign-counts")).to_contain_text(f"read {PILOTS}", timeout=15_000)
+    assert dashboard_loads == [], "the dashboard reloaded instead of following the campaign live"
+    await screenshot(dashboard, "dashboard-campaign-done")
     sent = {m["wa_id"] for m in shop.sim.control("GET", "sent").json() if m.get("type") == "template"}
     pilots = {"49151" + n.split()[-1] for n in numbers[:PILOTS]}
     assert pilots <= sent
@@ -170,6 +188,23 @@ async def test_a_group_is_created_at_whatsapp_and_its_invite_link_shown(
     await expect(page.get_by_role("heading", name="Participants")).to_be_visible()
     await page.get_by_role("button", name="Get the link").click()
     await expect(page.get_by_test_id("invite-link").first).to_contain_text("chat.whatsapp.com")
+    await expect(page.locator("#participants-title .count")).to_have_text("0")
+
+    # someone joins at WhatsApp (the simulator sends Meta's participants webhook): listed on the page
+    (meta_group,) = [
+        g for g in shop.sim.control("GET", "groups").json()["groups"] if g["subject"] == "Buyers club"
+    ]
+    joiner = customer_number()
+    shop.sim.control("POST", f"groups/{meta_group['id']}/join", json={"wa_id": joiner}).raise_for_status()
+    shop.sim.settle()
+    for _ in range(20):  # the page is not live: it shows the participant once the webhook is stored
+        await page.reload()
+        if await page.locator("#participants").count():
+            break
+        await page.wait_for_timeout(250)
+    await expect(page.locator("#participants")).to_contain_text(f"+{joiner}")
+    await expect(page.locator("#participants-title .count")).to_have_text("1")
+    await expect(page.get_by_role("button", name=f"Remove +{joiner}")).to_be_visible()
     await screenshot(page, "admin-group")
 
 
@@ -211,7 +246,8 @@ async def test_settings_lists_channels_and_users_and_agents_are_refused(
     await agent_page.goto("/campaigns")
     await expect(agent_page.get_by_role("heading", name="New campaign")).to_have_count(0)
     await agent_page.goto("/contacts")
-    await expect(agent_page.get_by_role("heading", name="Import a CSV")).to_have_count(0)
+    await expect(agent_page.get_by_role("heading", name="Import a CSV or Excel file")).to_have_count(0)
+    await expect(agent_page.locator("input[name=file]")).to_have_count(0)
     # a forged post is refused all the same
     refused = await agent_page.request.post(
         "/settings/members",
@@ -260,7 +296,7 @@ async def test_another_tenant_sees_none_of_it(
 
 async def test_the_pages_fit_a_phone(shop: Shop, signed_in: SignIn) -> None:
     page = await signed_in(shop, viewport=PHONE_VIEWPORT)
-    for path in ("/contacts", "/campaigns", "/templates", "/groups", "/settings"):
+    for path in ("/dashboard", "/logs", "/contacts", "/campaigns", "/templates", "/groups", "/settings"):
         await page.goto(path)
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE_VIEWPORT["width"] + 1, f"{path} scrolls sideways ({width}px)"

@@ -1,4 +1,5 @@
-"""The /contacts page: search, create and edit contacts, import a CSV with its live progress, audiences.
+"""The /contacts page: search, create and edit contacts, import a CSV or Excel (xlsx) file with its live
+progress, audiences.
 
 Imports are for administrators (as on the API); agents see and edit contacts and audiences.
 """
@@ -188,6 +189,7 @@ async def start_import(
         filename=upload.filename,
         tag_separator=form.text("tag_separator", max_length=3),
         default_region=form.text("default_region", max_length=3),
+        content_type=upload.content_type,  # with the name and the bytes: CSV or workbook, as on the API
     )
     contact_import_scheduler.start(job)
     context = {"job": job, "import_percent": import_percent}

@@ -1,22 +1,34 @@
 """/dashboard: today's and the last 30 days' counts, rates, failures by error, messages per day and the
-delivery funnel as server-drawn SVG, and the campaigns in progress (kept live by `campaign_progress`)."""
+delivery funnel as server-drawn SVG, and the campaigns in progress (kept live by `campaign_progress`) with
+those that finished in the last hour: a campaign watched while it runs stays in view once it is done, and
+its delivered and read counts keep moving as the status webhooks come in."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
+from pywhatsapp.application.campaigns.manage_campaigns import ManageCampaigns
+from pywhatsapp.application.common.list_records import ListRecords
 from pywhatsapp.application.inbox.dashboard import ActiveCampaign, Dashboard, DayCount, ShowDashboard
+from pywhatsapp.domain.clock import utc_now
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.entrypoints.http.dependencies import from_container
 from pywhatsapp.entrypoints.http.page_context import page_context
 
-DEPENDENCIES = {"show_dashboard": from_container("show_dashboard")}
+DEPENDENCIES = {
+    "show_dashboard": from_container("show_dashboard"),
+    "list_campaigns": from_container("list_campaigns"),
+    "manage_campaigns": from_container("manage_campaigns"),
+}
 CHART_WIDTH, CHART_HEIGHT, AXIS = 600, 180, 20
+FINISHED_SHOWN_FOR = timedelta(hours=1)
+NEWEST_LOOKED_AT = 20
 
 
 @dataclass(frozen=True)
@@ -90,11 +102,33 @@ def campaign_progress(active: ActiveCampaign) -> dict[str, Any]:
     }
 
 
+async def shown_campaigns(
+    principal: Principal,
+    dashboard: Dashboard,
+    list_campaigns: ListRecords[Any],
+    manage_campaigns: ManageCampaigns,
+) -> list[dict[str, Any]]:
+    """The active campaigns, then those among the newest that finished within FINISHED_SHOWN_FOR (without
+    them a campaign would vanish from the page the moment it completes, its last counts unseen)."""
+    shown = [campaign_progress(active) for active in dashboard.campaigns]
+    active_ids = {active.campaign.id for active in dashboard.campaigns}
+    since = utc_now() - FINISHED_SHOWN_FOR
+    newest = await list_campaigns.execute(principal, limit=NEWEST_LOOKED_AT)
+    for campaign in newest.items:
+        if campaign.id in active_ids or campaign.completed_at is None or campaign.completed_at < since:
+            continue
+        view = await manage_campaigns.get(principal, campaign.id)
+        shown.append(campaign_progress(ActiveCampaign(view.campaign, view.counts)))
+    return shown
+
+
 @get("/dashboard", include_in_schema=False, dependencies=DEPENDENCIES)
 async def dashboard_page(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
     show_dashboard: NamedDependency[ShowDashboard],
+    list_campaigns: NamedDependency[ListRecords[Any]],
+    manage_campaigns: NamedDependency[ManageCampaigns],
 ) -> Template:
     dashboard = await show_dashboard.execute(principal)
     incoming, outgoing, peak = day_bars(dashboard.per_day)
@@ -108,7 +142,7 @@ async def dashboard_page(
         outgoing_bars=outgoing,
         peak=peak,
         funnel=funnel_bars(dashboard),
-        campaigns=[campaign_progress(c) for c in dashboard.campaigns],
+        campaigns=await shown_campaigns(principal, dashboard, list_campaigns, manage_campaigns),
         chart_width=CHART_WIDTH,
         chart_height=CHART_HEIGHT,
     )
@@ -117,12 +151,14 @@ async def dashboard_page(
 
 @get("/dashboard/campaigns", include_in_schema=False, dependencies=DEPENDENCIES)
 async def dashboard_campaigns(
-    principal: NamedDependency[Principal], show_dashboard: NamedDependency[ShowDashboard]
+    principal: NamedDependency[Principal],
+    show_dashboard: NamedDependency[ShowDashboard],
+    list_campaigns: NamedDependency[ListRecords[Any]],
+    manage_campaigns: NamedDependency[ManageCampaigns],
 ) -> Template:
     dashboard = await show_dashboard.execute(principal)
-    return Template(
-        "dashboard_campaigns.html", context={"campaigns": [campaign_progress(c) for c in dashboard.campaigns]}
-    )
+    campaigns = await shown_campaigns(principal, dashboard, list_campaigns, manage_campaigns)
+    return Template("dashboard_campaigns.html", context={"campaigns": campaigns})
 
 
 ROUTES = [dashboard_page, dashboard_campaigns]
