@@ -1,7 +1,8 @@
 """More of the management pages in a real browser: an Excel (xlsx) contact import followed live to its row
-report, a campaign scheduled from the /campaigns form, the tenant switcher of a user with two tenants, and
-sandbox mode (`pywhatsapp serve` without a WhatsApp token): its banner, and its panel making a simulated
-customer write to the /chat inbox."""
+report, a campaign scheduled from the /campaigns form (which refuses numbers it cannot read, saving nothing,
+and says when a campaign it could not start was kept as a draft), the tenant switcher of a user with two
+tenants, and sandbox mode (`pywhatsapp serve` without a WhatsApp token): its banner, and its panel making a
+simulated customer write to the /chat inbox."""
 
 from __future__ import annotations
 
@@ -115,6 +116,72 @@ async def test_a_campaign_is_scheduled_from_the_form_with_its_time_shown(
     await expect(row.locator("[data-field=status]")).to_have_text("scheduled")
     await expect(row).to_contain_text(f"{shown} UTC")
     assert not [m for m in shop.sim.control("GET", "sent").json() if "Autumn" in str(m)]  # not sent yet
+
+
+async def campaign_names(shop: Shop) -> list[str]:
+    listed = await shop.api("GET", "/api/v1/campaigns", params={"limit": 100})
+    assert listed.status_code == 200, listed.text
+    return [campaign["name"] for campaign in listed.json()["data"]["items"]]
+
+
+async def test_the_campaign_form_names_the_numbers_it_cannot_read_and_saves_nothing(
+    shop: Shop, signed_in: SignIn
+) -> None:
+    wa_id = f"49151{uuid4().int % 10**8:08d}"
+    shop.customer_writes(wa_id, "Keep me posted", name="Vera")
+    page = await signed_in(shop)
+    await page.goto("/campaigns")
+    form = page.locator("#campaign-form")
+    typed = f"+{wa_id}\nnot-a-number\n12, +49 151"
+    await form.locator("input[name=name]").fill("Typo run")
+    await form.locator("textarea[name=text]").fill("Winter hours from Monday")
+    await form.locator("textarea[name=phone_numbers]").fill(typed)
+    await form.get_by_role("button", name="Start now").click()
+
+    errors = form.locator("[data-errors]")
+    await expect(errors).to_contain_text("These numbers could not be read")
+    await expect(errors).to_contain_text("“not-a-number”, “12”, “+49 151”")
+    await expect(errors).not_to_contain_text(wa_id)  # the good one is not named
+    await expect(errors).to_contain_text("nothing was saved")
+    await expect(page).to_have_url(f"{shop.base_url}/campaigns")
+    await expect(form.locator("textarea[name=phone_numbers]")).to_have_value(typed)  # to correct it
+    await screenshot(page, "admin-campaign-unreadable-numbers")
+    assert "Typo run" not in await campaign_names(shop)
+
+    # corrected, it starts and reaches the one customer
+    await form.locator("textarea[name=phone_numbers]").fill(f"+{wa_id}")
+    await form.get_by_role("button", name="Start now").click()
+    await page.wait_for_url("**/campaigns/*")
+    await expect(page.get_by_test_id("count-total")).to_have_text("1")
+    assert await campaign_names(shop) == ["Typo run"]
+
+
+async def test_a_campaign_that_cannot_start_is_kept_as_a_draft_and_the_form_says_so(
+    shop: Shop, signed_in: SignIn
+) -> None:
+    silent = f"49151{uuid4().int % 10**8:08d}"  # never wrote: a free text cannot reach them
+    page = await signed_in(shop)
+    await page.goto("/campaigns")
+    form = page.locator("#campaign-form")
+    await form.locator("input[name=name]").fill("Cold outreach")
+    await form.locator("textarea[name=text]").fill("Have you heard of us?")
+    await form.locator("textarea[name=phone_numbers]").fill(f"+{silent}")
+    await form.get_by_role("button", name="Start now").click()
+
+    notice = page.get_by_test_id("saved-as-draft")
+    await expect(notice).to_contain_text("Saved as a draft, not started")
+    await expect(notice).to_contain_text("no recipient to send to")
+    await expect(notice).to_contain_text("1 recipient was skipped: outside the 24-hour window")
+    await expect(page).to_have_url(f"{shop.base_url}/campaigns")
+    await expect(form.locator("input[name=name]")).to_have_value("")  # kept as the draft: not twice
+    await screenshot(page, "admin-campaign-saved-as-draft")
+    assert await campaign_names(shop) == ["Cold outreach"]
+
+    await notice.get_by_role("link", name="Open the draft “Cold outreach”").click()
+    await page.wait_for_url("**/campaigns/*")
+    await expect(page.get_by_test_id("campaign-status")).to_have_text("draft")
+    await expect(page.get_by_test_id("count-skipped")).to_have_text("1")
+    assert not [m for m in shop.sim.control("GET", "sent").json() if "heard of us" in str(m)]
 
 
 async def test_a_member_of_two_tenants_switches_and_sees_the_other_tenant_s_data(

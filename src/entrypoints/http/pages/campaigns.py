@@ -1,9 +1,16 @@
 """The /campaigns pages: the list, a new campaign (template or text, recipients from audiences, tags or
-numbers, started now or scheduled), and one campaign's live progress, controls and per-recipient report."""
+numbers, started now or scheduled), and one campaign's live progress, controls and per-recipient report.
+
+The new-campaign form refuses what it can tell is wrong before anything is saved: a number it cannot read
+is named, and nothing is created. Whether a campaign can start depends on its recipients once added (opted
+out, outside the 24-hour window...): when starting is refused then, the campaign stays saved as a draft
+and the form says so, with the reason, what was skipped and a link to the draft.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from html import escape
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -18,6 +25,7 @@ from pywhatsapp.application.campaigns.manage_campaigns import (
     FlowChoice,
     ListedRecipient,
     ManageCampaigns,
+    RecipientsAdded,
 )
 from pywhatsapp.application.campaigns.ports import AudienceSpec
 from pywhatsapp.application.common.list_records import MAX_OFFSET, ListRecords
@@ -26,8 +34,9 @@ from pywhatsapp.application.flows.manage_flows import ManageFlows
 from pywhatsapp.application.flows.ports import FlowFilter
 from pywhatsapp.application.templates.manage_templates import ManageTemplates
 from pywhatsapp.application.templates.ports import TemplateFilter
-from pywhatsapp.domain.campaigns.campaign import CampaignStatus, RecipientState
-from pywhatsapp.domain.errors import InvalidInput
+from pywhatsapp.domain.campaigns.campaign import Campaign, CampaignStatus, RecipientState
+from pywhatsapp.domain.contacts.phone import normalize_phone
+from pywhatsapp.domain.errors import DomainError, InvalidInput
 from pywhatsapp.domain.flows.flow import PUBLISHED
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.tenancy.membership import Role
@@ -36,11 +45,14 @@ from pywhatsapp.entrypoints.http.page_context import page_context
 from pywhatsapp.entrypoints.http.pages.forms import PAGE_ERRORS, Form, go_to, is_admin, json_object, read_form
 from pywhatsapp.entrypoints.http.pages.templates import send_components
 from pywhatsapp.entrypoints.http.security import requires
+from pywhatsapp.entrypoints.settings import Settings
 
 LISTED = 25
 REPORT_PAGE = 100
 STATES = [state.value for state in RecipientState]
 ACTIONS = {"start", "pause", "resume", "cancel"}
+NAMED = 10
+"""A refusal names at most this many unreadable numbers (and counts the rest)."""
 
 
 def _percent(view: CampaignView) -> int:
@@ -154,12 +166,64 @@ async def _draft(form: Form, principal: Principal, templates: ManageTemplates) -
     )
 
 
+def _numbers(form: Form, region: str) -> list[ListedRecipient]:
+    """The numbers typed in the form, each one readable (as the campaign reads them: the same parser and
+    default region), else InvalidInput naming those that are not."""
+    typed = form.listed("phone_numbers", max_length=100_000)
+    unreadable = []
+    for number in typed:
+        try:
+            normalize_phone(number, region)
+        except InvalidInput:
+            unreadable.append(number)
+    if unreadable:
+        named = ", ".join(f"“{number[:40]}”" for number in unreadable[:NAMED])
+        more = f" and {len(unreadable) - NAMED} more" if len(unreadable) > NAMED else ""
+        plural = len(unreadable) > 1
+        raise InvalidInput(
+            f"{'These numbers' if plural else 'This number'} could not be read: {named}{more}. "
+            f"Correct {'them' if plural else 'it'} (with the country code, such as +49 151 1234567) "
+            f"or remove {'them' if plural else 'it'}; nothing was saved."
+        )
+    return [ListedRecipient(phone=number) for number in typed]
+
+
+def _skipped(report: RecipientsAdded) -> str:
+    count = sum(report.skipped.values())
+    if not count:
+        return ""
+    reasons = "; ".join(f"{reason} ({n})" for reason, n in report.skipped.items())
+    return f" {count} recipient{'s were' if count > 1 else ' was'} skipped: {reasons}."
+
+
+def _saved_as_draft(
+    request: Request[Any, Any, Any], campaign: Campaign, reason: str, report: RecipientsAdded
+) -> Response[Any]:
+    """Starting was refused once the recipients were in: the campaign is kept as a draft (its report says
+    why each recipient was skipped); the form says so, links to it and is emptied (a second click would
+    make a second draft). A plain post goes to the draft's page."""
+    if request.headers.get("hx-request") != "true":
+        return go_to(request, f"/campaigns/{campaign.id}")
+    notice = (
+        '<p class="notice warning" role="status" data-testid="saved-as-draft">'
+        f"Saved as a draft, not started: {escape(reason.rstrip('.'))}.{escape(_skipped(report))} "
+        f'<a href="/campaigns/{campaign.id}">Open the draft “{escape(campaign.name)}”</a></p>'
+    )
+    return Response(
+        content=notice,
+        media_type=MediaType.HTML,
+        status_code=200,
+        headers={"HX-Retarget": "#campaign-form [data-errors]", "HX-Reswap": "innerHTML"},
+    )
+
+
 @post("/campaigns", status_code=200, guards=[requires(Role.ADMIN)], media_type=MediaType.HTML)
 async def create_campaign(
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
     manage_campaigns: NamedDependency[ManageCampaigns],
     manage_templates: NamedDependency[ManageTemplates],
+    settings: NamedDependency[Settings],
 ) -> Response[Any]:
     form = await read_form(request)
     draft = await _draft(form, principal, manage_templates)
@@ -167,7 +231,7 @@ async def create_campaign(
         audience_ids=tuple(form.uuids("audience_ids")),
         tags=tuple(form.listed("tags", max_length=1000)),
     )
-    numbers = [ListedRecipient(phone=number) for number in form.listed("phone_numbers", max_length=100_000)]
+    numbers = _numbers(form, settings.DEFAULT_PHONE_REGION)
     if not (spec.audience_ids or spec.tags or numbers):
         raise InvalidInput("Choose who receives it: an audience, tags or numbers")
     when = form.text("when", max_length=20) or "draft"
@@ -175,9 +239,12 @@ async def create_campaign(
     if when == "schedule" and at is None:
         raise InvalidInput("Give the date and time to schedule it for")
     campaign = await manage_campaigns.create(principal, draft)
-    await manage_campaigns.add_recipients(principal, campaign.id, spec, numbers)
+    report = await manage_campaigns.add_recipients(principal, campaign.id, spec, numbers)
     if when in ("start", "schedule"):
-        await manage_campaigns.start(principal, campaign.id, at)
+        try:
+            await manage_campaigns.start(principal, campaign.id, at)
+        except DomainError as refused:
+            return _saved_as_draft(request, campaign, refused.message, report)
     return go_to(request, f"/campaigns/{campaign.id}")
 
 

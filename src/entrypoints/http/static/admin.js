@@ -135,3 +135,49 @@
     }
   });
 })();
+
+// --- a group's page: its thread follows the messages of the group --------------------------------------
+// A message someone wrote in the group comes with its group_id; ours (and their statuses) go to the group's
+// WhatsApp id; any other change is to a message the thread shows. The thread is fetched again, and kept
+// scrolled to its newest message.
+(function () {
+  "use strict";
+
+  function groupThread() { return document.querySelector("[data-group-thread]"); }
+
+  function toNewest(thread) { thread.scrollTop = thread.scrollHeight; }
+
+  let pending = null;
+  function follow(event) {
+    const thread = groupThread();
+    if (!thread || !window.htmx) return;
+    const data = event.detail || {};
+    const waId = thread.dataset.groupWaId;
+    const shown = data.id && thread.querySelector('[data-message-id="' + CSS.escape(String(data.id)) + '"]');
+    if (data.group_id !== thread.dataset.groupThread && !(waId && data.wa_id === waId) && !shown) return;
+    clearTimeout(pending);
+    pending = setTimeout(function () {
+      htmx.ajax("GET", thread.dataset.source, { target: thread, swap: "innerHTML" });
+    }, 150);
+  }
+  ["pw:message_incoming", "pw:message_outgoing", "pw:message_status"].forEach(function (name) {
+    document.addEventListener(name, follow);
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    const thread = groupThread();
+    if (thread && event.detail.target === thread) toNewest(thread);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    const thread = groupThread();
+    if (thread) toNewest(thread);
+  });
+})();
+
+// A refusal (4xx) is shown beside its form and counted as handled (isError false above), which htmx reports
+// as `successful`: a form marked data-reset-on-success would lose what was typed, to be corrected. This
+// runs first (the capture phase) and tells the reset a refusal is no success.
+document.addEventListener("htmx:afterRequest", function (event) {
+  const xhr = event.detail && event.detail.xhr;
+  if (xhr && xhr.status >= 400) event.detail.successful = false;
+}, true);
