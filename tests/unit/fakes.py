@@ -61,7 +61,7 @@ from pywhatsapp.domain.contacts.contact import Contact
 from pywhatsapp.domain.contacts.group import Group, GroupParticipant
 from pywhatsapp.domain.identity.api_key import ApiKey
 from pywhatsapp.domain.identity.user import User
-from pywhatsapp.domain.integrations.event_webhook import EventDelivery
+from pywhatsapp.domain.integrations.event_webhook import DeliveryAttempt, EventDelivery
 from pywhatsapp.domain.media.inbound import InboundMedia, MediaReference, MediaState
 from pywhatsapp.domain.messaging.conversation import Conversation
 from pywhatsapp.domain.messaging.message import Direction, Message, MessageStatus, status_can_advance
@@ -979,6 +979,15 @@ class FakeEventDeliveries:
     async def recent_for(self, endpoint_id: UUID, *, limit: int) -> Sequence[EventDelivery]:
         everything = await self._records.list(limit=100_000)
         return [d for d in everything if d.endpoint_id == endpoint_id][:limit]
+
+    async def get_for(self, endpoint_id: UUID, delivery_id: UUID) -> EventDelivery | None:
+        found = await self._records.get(delivery_id)
+        return found if found is not None and found.endpoint_id == endpoint_id else None
+
+    async def attempts_of(
+        self, delivery_ids: Sequence[UUID], *, recent: int | None = None
+    ) -> dict[UUID, list[DeliveryAttempt]]:
+        return {delivery_id: [] for delivery_id in delivery_ids}  # the fake queue records no attempts
 
 
 class FakeApiKeyDirectory:

@@ -2,7 +2,9 @@
 
 A round claims due deliveries with FOR UPDATE SKIP LOCKED (so workers never send the same one twice at
 once), only the oldest pending delivery of each (endpoint, conversation) so that they go out in order, and
-keeps the locks until `finish` records every attempt.
+keeps the locks until `finish` records every attempt. Each attempt's outcome goes onto its delivery (the last
+status, error and latency) and is appended to `event_delivery_attempts` in that same transaction: one INSERT
+per attempt, flushed with the delivery's UPDATE.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from pywhatsapp.adapters.persistence.mapping import to_entity
-from pywhatsapp.adapters.persistence.models import EventDeliveryRow, EventEndpointRow
+from pywhatsapp.adapters.persistence.models import EventDeliveryAttemptRow, EventDeliveryRow, EventEndpointRow
 from pywhatsapp.adapters.persistence.scoping import open_scope
 from pywhatsapp.application.integrations.ports import Attempt, DueDelivery
+from pywhatsapp.domain.ids import new_id
 from pywhatsapp.domain.integrations.event_webhook import (
+    ANSWER_BODY_LIMIT,
     DISABLE_AFTER_FAILURES,
     DeliveryState,
     EventDelivery,
@@ -60,7 +64,7 @@ class SqlDeliveryQueue:
         delivery = await self._session.get_one(EventDeliveryRow, delivery_id)
         delivery.state = DeliveryState.DELIVERED
         delivery.delivered_at = at
-        self._record(delivery, attempt)
+        self._record(delivery, attempt, at)
         await self._session.execute(
             sa.update(EventEndpointRow)
             .where(EventEndpointRow.id == delivery.endpoint_id)
@@ -72,7 +76,7 @@ class SqlDeliveryQueue:
     ) -> None:
         delivery = await self._session.get_one(EventDeliveryRow, delivery_id)
         delivery.first_failed_at = delivery.first_failed_at or at
-        self._record(delivery, attempt)
+        self._record(delivery, attempt, at)
         if retry_at is None:
             delivery.state = DeliveryState.DEAD
         else:
@@ -92,9 +96,30 @@ class SqlDeliveryQueue:
         finally:
             await self._session.close()
 
-    @staticmethod
-    def _record(delivery: EventDeliveryRow, attempt: Attempt) -> None:
+    async def prune_attempts(self, before: datetime) -> int:
+        result = await self._session.execute(
+            sa.delete(EventDeliveryAttemptRow).where(EventDeliveryAttemptRow.attempted_at < before)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def _record(self, delivery: EventDeliveryRow, attempt: Attempt, at: datetime) -> None:
         delivery.attempts += 1
         delivery.last_status_code = attempt.status_code
         delivery.last_error = attempt.error
         delivery.last_latency_ms = attempt.latency_ms
+        body = attempt.response_body
+        self._session.add(
+            EventDeliveryAttemptRow(
+                id=new_id(),
+                tenant_id=delivery.tenant_id,
+                delivery_id=delivery.id,
+                number=delivery.attempts,
+                attempted_at=attempt.started_at or at,
+                status_code=attempt.status_code,
+                error=attempt.error,
+                response_body=None if body is None else body[:ANSWER_BODY_LIMIT],
+                latency_ms=attempt.latency_ms,
+                created_at=at,
+                updated_at=at,
+            )
+        )

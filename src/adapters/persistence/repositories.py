@@ -9,13 +9,20 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from pywhatsapp.adapters.persistence.base import Record
 from pywhatsapp.adapters.persistence.mapping import column_values, copy_onto, to_entity, to_row
-from pywhatsapp.adapters.persistence.models import EventDeliveryRow, MembershipRow, TenantRow, UserRow
+from pywhatsapp.adapters.persistence.models import (
+    EventDeliveryAttemptRow,
+    EventDeliveryRow,
+    MembershipRow,
+    TenantRow,
+    UserRow,
+)
 from pywhatsapp.adapters.persistence.scoping import TRUSTED_WRITE, stamped_rows
 from pywhatsapp.domain.identity.user import User
-from pywhatsapp.domain.integrations.event_webhook import EventDelivery
+from pywhatsapp.domain.integrations.event_webhook import DeliveryAttempt, EventDelivery
 from pywhatsapp.domain.tenancy.membership import Membership
 from pywhatsapp.domain.tenancy.tenant import Tenant
 
@@ -82,6 +89,38 @@ class SqlEventDeliveries:
             .limit(limit)
         )
         return [to_entity(row, EventDelivery) for row in rows]
+
+    async def get_for(self, endpoint_id: UUID, delivery_id: UUID) -> EventDelivery | None:
+        row = await self._session.scalar(
+            sa.select(EventDeliveryRow).where(
+                EventDeliveryRow.id == delivery_id, EventDeliveryRow.endpoint_id == endpoint_id
+            )
+        )
+        return None if row is None else to_entity(row, EventDelivery)
+
+    async def attempts_of(
+        self, delivery_ids: Sequence[UUID], *, recent: int | None = None
+    ) -> dict[UUID, list[DeliveryAttempt]]:
+        found: dict[UUID, list[DeliveryAttempt]] = {delivery_id: [] for delivery_id in delivery_ids}
+        if not delivery_ids:
+            return found
+        row_type = EventDeliveryAttemptRow
+        query = sa.select(row_type).where(row_type.delivery_id.in_(list(delivery_ids)))
+        if recent is not None:
+            # The `recent` newest of each delivery: numbered newest first per delivery, in one query.
+            newest_first = sa.func.row_number().over(
+                partition_by=row_type.delivery_id, order_by=row_type.number.desc()
+            )
+            ranked = sa.select(row_type, newest_first.label("rank")).where(
+                row_type.delivery_id.in_(list(delivery_ids))
+            )
+            ranked_rows = ranked.subquery()
+            row_type = aliased(EventDeliveryAttemptRow, ranked_rows)
+            query = sa.select(row_type).where(ranked_rows.c.rank <= recent)
+        rows = await self._session.scalars(query.order_by(row_type.delivery_id, row_type.number))
+        for row in rows:
+            found[row.delivery_id].append(to_entity(row, DeliveryAttempt))
+        return found
 
 
 class SqlTenants(SqlRecords[Tenant]):

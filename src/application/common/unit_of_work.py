@@ -29,7 +29,7 @@ from pywhatsapp.domain.contacts.group import Group
 from pywhatsapp.domain.flows.flow import FlowKey
 from pywhatsapp.domain.identity.api_key import ApiKey
 from pywhatsapp.domain.identity.user import User
-from pywhatsapp.domain.integrations.event_webhook import EventDelivery, EventEndpoint
+from pywhatsapp.domain.integrations.event_webhook import DeliveryAttempt, EventDelivery, EventEndpoint
 from pywhatsapp.domain.messaging.conversation import Conversation
 from pywhatsapp.domain.messaging.message import Message
 from pywhatsapp.domain.templates.template import MessageTemplate
@@ -104,6 +104,17 @@ class Memberships(Protocol):
 class EventDeliveryLog(Protocol):
     async def recent_for(self, endpoint_id: UUID, *, limit: int) -> Sequence[EventDelivery]:
         """An endpoint's deliveries, newest first."""
+        ...
+
+    async def get_for(self, endpoint_id: UUID, delivery_id: UUID) -> EventDelivery | None:
+        """One delivery of the endpoint (None: not the endpoint's, or not this tenant's)."""
+        ...
+
+    async def attempts_of(
+        self, delivery_ids: Sequence[UUID], *, recent: int | None = None
+    ) -> dict[UUID, list[DeliveryAttempt]]:
+        """Each delivery's attempts, oldest first (only the `recent` newest of each, if given); every id is a
+        key, with no attempts if it has none."""
         ...
 
 

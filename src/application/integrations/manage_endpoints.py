@@ -1,4 +1,5 @@
-"""Register, list, re-enable and remove a tenant's event webhook endpoints (admin role)."""
+"""Register, list, re-enable and remove a tenant's event webhook endpoints, and read their delivery log with
+every attempt (admin role)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pywhatsapp.application.integrations.ports import DestinationGuard
 from pywhatsapp.domain.errors import NotFound
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.integrations.event_webhook import (
+    RECENT_ATTEMPTS,
+    DeliveryAttempt,
     EventDelivery,
     EventEndpoint,
     new_secret,
@@ -23,6 +26,16 @@ from pywhatsapp.domain.tenancy.membership import Role
 class EndpointDeliveries:
     endpoint: EventEndpoint
     deliveries: list[EventDelivery]
+    attempts: dict[UUID, list[DeliveryAttempt]]
+    """Per delivery id, its most recent RECENT_ATTEMPTS attempts, oldest first."""
+
+
+@dataclass(frozen=True)
+class DeliveryHistory:
+    endpoint: EventEndpoint
+    delivery: EventDelivery
+    attempts: list[DeliveryAttempt]
+    """Every attempt still kept (see ATTEMPT_RETENTION), oldest first."""
 
 
 class ManageEventEndpoints:
@@ -69,8 +82,19 @@ class ManageEventEndpoints:
         principal.require(Role.ADMIN)
         async with self._uow_factory(principal.tenant_id) as uow:
             endpoint = await self._get(uow, endpoint_id)
-            recent = await uow.event_deliveries.recent_for(endpoint_id, limit=limit)
-        return EndpointDeliveries(endpoint, list(recent))
+            recent = list(await uow.event_deliveries.recent_for(endpoint_id, limit=limit))
+            attempts = await uow.event_deliveries.attempts_of([d.id for d in recent], recent=RECENT_ATTEMPTS)
+        return EndpointDeliveries(endpoint, recent, attempts)
+
+    async def delivery(self, principal: Principal, endpoint_id: UUID, delivery_id: UUID) -> DeliveryHistory:
+        principal.require(Role.ADMIN)
+        async with self._uow_factory(principal.tenant_id) as uow:
+            endpoint = await self._get(uow, endpoint_id)
+            delivery = await uow.event_deliveries.get_for(endpoint_id, delivery_id)
+            if delivery is None:
+                raise NotFound(f"No delivery {delivery_id} of event webhook endpoint {endpoint_id}")
+            attempts = await uow.event_deliveries.attempts_of([delivery_id])
+        return DeliveryHistory(endpoint, delivery, attempts[delivery_id])
 
     async def remove(self, principal: Principal, endpoint_id: UUID) -> EventEndpoint:
         principal.require(Role.ADMIN)

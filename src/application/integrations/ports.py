@@ -15,6 +15,10 @@ class Attempt:
     status_code: int | None
     latency_ms: int
     error: str | None = None
+    response_body: str | None = None
+    """The start of the endpoint's answer (at most ANSWER_BODY_LIMIT bytes, decoded leniently)."""
+    started_at: datetime | None = None
+    """When the request went out (None: when the outcome was recorded)."""
 
     @property
     def succeeded(self) -> bool:
@@ -28,6 +32,9 @@ class DueDelivery:
 
 
 class DeliveryQueue(Protocol):
+    """One round's transaction: `delivered` and `failed` record the outcome on the delivery and append the
+    attempt to its history, committed together by `finish`."""
+
     async def claim(self, limit: int) -> list[DueDelivery]:
         """Due deliveries (each the oldest pending one of its endpoint and conversation), locked so that no
         other worker takes them until `finish`."""
@@ -43,6 +50,11 @@ class DeliveryQueue(Protocol):
 
     async def finish(self) -> None:
         """Commit what this round recorded and release the locks."""
+        ...
+
+    async def prune_attempts(self, before: datetime) -> int:
+        """Remove the attempts made before `before`, across tenants (one statement); how many.
+        `finish` commits it."""
         ...
 
 

@@ -24,6 +24,13 @@ FIRST_RETRY = timedelta(seconds=10)
 MAX_RETRY_DELAY = timedelta(hours=6)
 GIVE_UP_AFTER = timedelta(days=3)
 DISABLE_AFTER_FAILURES = 50
+ANSWER_BODY_LIMIT = 1024
+"""Bytes of an endpoint's answer kept with each attempt (the start of it: enough to read an error)."""
+ATTEMPT_RETENTION = timedelta(days=30)
+"""Attempts are kept this long, then removed (a delivery keeps its last attempt's outcome and its count)."""
+PRUNE_ATTEMPTS_EVERY = timedelta(hours=1)
+RECENT_ATTEMPTS = 20
+"""Attempts shown per delivery in an endpoint's delivery log (the most recent); one delivery shows all."""
 
 
 class DeliveryState(StrEnum):
@@ -58,10 +65,15 @@ def validate_url(url: str) -> str:
 
 
 def next_attempt(attempts: int, first_failed_at: datetime, now: datetime) -> datetime | None:
-    """When to try again after `attempts` failures (doubling from 10 s, at most 6 h apart); None: give up."""
+    """When to try again after `attempts` failures (doubling from 10 s, at most 6 h apart); None: give up
+    once the first failure is GIVE_UP_AFTER (3 days) old.
+
+    10 s after the first failure, 20 s after the second, ... 5 h 41 m 20 s after the 12th, then 6 h after
+    every later one."""
     if now - first_failed_at >= GIVE_UP_AFTER:
         return None
-    delay: timedelta = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), MAX_RETRY_DELAY)
+    # The exponent is capped (2**20 x 10 s is far past the ceiling) so a long count never overflows.
+    delay: timedelta = min(FIRST_RETRY * (2 ** min(max(attempts - 1, 0), 20)), MAX_RETRY_DELAY)
     return now + delay
 
 
@@ -98,3 +110,20 @@ class EventDelivery:
     delivered_at: datetime | None = None
     created_at: datetime = field(default_factory=utc_now)
     updated_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass(kw_only=True)
+class DeliveryAttempt:
+    """One try of a delivery: the endpoint's answer (status and the start of its body) or the network
+    error, and how long it took."""
+
+    tenant_id: UUID
+    delivery_id: UUID
+    number: int
+    """1 for a delivery's first attempt, counting up (the delivery's `attempts` after this one)."""
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    response_body: str | None
+    latency_ms: int
+    id: UUID = field(default_factory=new_id)

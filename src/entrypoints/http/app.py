@@ -312,6 +312,7 @@ def create_app(container: Container) -> Litestar:
             event_webhooks.create_event_webhook,
             event_webhooks.list_event_webhooks,
             event_webhooks.event_webhook_deliveries,
+            event_webhooks.event_webhook_delivery,
             event_webhooks.enable_event_webhook,
             event_webhooks.remove_event_webhook,
             *auth_pages.ROUTES,

@@ -13,7 +13,11 @@ from pywhatsapp.adapters.persistence.models.contacts import (
 )
 from pywhatsapp.adapters.persistence.models.flows import FlowKeyRow, FlowRow
 from pywhatsapp.adapters.persistence.models.identity import MembershipRow, TenantRow, UserRow
-from pywhatsapp.adapters.persistence.models.integrations import EventDeliveryRow, EventEndpointRow
+from pywhatsapp.adapters.persistence.models.integrations import (
+    EventDeliveryAttemptRow,
+    EventDeliveryRow,
+    EventEndpointRow,
+)
 from pywhatsapp.adapters.persistence.models.media import MediaFileRow
 from pywhatsapp.adapters.persistence.models.messaging import ConversationRow, MessageRow, ReactionRow
 from pywhatsapp.adapters.persistence.models.qr_codes import QrCodeRow
@@ -31,6 +35,7 @@ __all__ = [
     "ContactImportRow",
     "ContactRow",
     "ConversationRow",
+    "EventDeliveryAttemptRow",
     "EventDeliveryRow",
     "EventEndpointRow",
     "FlowKeyRow",

@@ -1,4 +1,5 @@
-"""Event webhook endpoints and their delivery queue (written in the same transaction as the events)."""
+"""Event webhook endpoints, their delivery queue (written in the same transaction as the events) and every
+delivery attempt."""
 
 from __future__ import annotations
 
@@ -57,3 +58,22 @@ class EventDeliveryRow(TenantScoped):
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     last_latency_ms: Mapped[int | None] = mapped_column()
     delivered_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class EventDeliveryAttemptRow(TenantScoped):
+    """One try of a delivery, appended in the transaction that records its outcome on the delivery."""
+
+    __tablename__ = "event_delivery_attempts"
+    __table_args__ = (
+        sa.Index(None, "tenant_id", "delivery_id", "number"),
+        # Pruning old attempts across tenants (the delivery worker, hourly).
+        sa.Index(None, "attempted_at"),
+    )
+
+    delivery_id: Mapped[UUID] = mapped_column(sa.ForeignKey("event_deliveries.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column()
+    attempted_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    status_code: Mapped[int | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(sa.String(500))
+    response_body: Mapped[str | None] = mapped_column(sa.Text())
+    latency_ms: Mapped[int] = mapped_column()

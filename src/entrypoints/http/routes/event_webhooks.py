@@ -1,7 +1,8 @@
 """`/api/v1/event-webhooks`: integrations register URLs for the tenant's events (admin role).
 
 Deliveries are JSON `{"id", "created_at", "type", "tenant_id", "data"}` signed with the endpoint's secret in
-`X-PyWhatsApp-Signature: sha256=<HMAC-SHA256 of the raw body>`.
+`X-PyWhatsApp-Signature: sha256=<HMAC-SHA256 of the raw body>`. Every attempt of a delivery is logged (when,
+the status answered or the network error, the first KB of the answer, latency) and kept for 30 days.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from litestar.params import JSONBody
 
 from pywhatsapp.application.integrations.manage_endpoints import ManageEventEndpoints
 from pywhatsapp.domain.identity.principal import Principal
-from pywhatsapp.domain.integrations.event_webhook import EventEndpoint
+from pywhatsapp.domain.integrations.event_webhook import DeliveryAttempt, EventDelivery, EventEndpoint
 from pywhatsapp.domain.tenancy.membership import Role
 from pywhatsapp.entrypoints.http.envelope import Envelope, ListPage, ok
 from pywhatsapp.entrypoints.http.routes.paging import whole_list
@@ -50,6 +51,22 @@ class EndpointCreated(EndpointRead):
     """Signs every delivery; shown this once."""
 
 
+class AttemptRead(msgspec.Struct):
+    number: Annotated[int, msgspec.Meta(description="1 for the delivery's first attempt")]
+    attempted_at: Annotated[datetime, msgspec.Meta(description="When the request went out")]
+    status_code: Annotated[
+        int | None, msgspec.Meta(description="The endpoint's HTTP status; null when no answer came")
+    ]
+    error: Annotated[
+        str | None,
+        msgspec.Meta(description="Why no answer came: network error, timeout, refused destination"),
+    ]
+    response_body: Annotated[
+        str | None, msgspec.Meta(description="The first KB of the endpoint's answer, as text")
+    ]
+    latency_ms: Annotated[int, msgspec.Meta(description="Until the answer's status and first KB arrived")]
+
+
 class DeliveryRead(msgspec.Struct):
     id: UUID
     event_type: str
@@ -62,6 +79,15 @@ class DeliveryRead(msgspec.Struct):
     delivered_at: datetime | None
     created_at: datetime
     payload: dict[str, Any]
+    attempt_log: Annotated[
+        list[AttemptRead],
+        msgspec.Meta(
+            description=(
+                "The delivery's attempts, oldest first: in an endpoint's delivery log its 20 most recent, "
+                "for one delivery all of them. Kept for 30 days; `attempts` counts every attempt made."
+            )
+        ),
+    ]
 
 
 def _read(endpoint: EventEndpoint) -> EndpointRead:
@@ -74,6 +100,34 @@ def _read(endpoint: EventEndpoint) -> EndpointRead:
         disabled_reason=endpoint.disabled_reason,
         consecutive_failures=endpoint.consecutive_failures,
         created_at=endpoint.created_at,
+    )
+
+
+def _attempt(attempt: DeliveryAttempt) -> AttemptRead:
+    return AttemptRead(
+        number=attempt.number,
+        attempted_at=attempt.attempted_at,
+        status_code=attempt.status_code,
+        error=attempt.error,
+        response_body=attempt.response_body,
+        latency_ms=attempt.latency_ms,
+    )
+
+
+def _delivery(delivery: EventDelivery, attempts: list[DeliveryAttempt]) -> DeliveryRead:
+    return DeliveryRead(
+        id=delivery.id,
+        event_type=delivery.event_type,
+        state=delivery.state.value,
+        attempts=delivery.attempts,
+        last_status_code=delivery.last_status_code,
+        last_error=delivery.last_error,
+        last_latency_ms=delivery.last_latency_ms,
+        next_attempt_at=delivery.next_attempt_at,
+        delivered_at=delivery.delivered_at,
+        created_at=delivery.created_at,
+        payload=delivery.payload,
+        attempt_log=[_attempt(a) for a in attempts],
     )
 
 
@@ -110,6 +164,10 @@ async def list_event_webhooks(
     tags=["event_webhooks"],
     guards=ADMIN,
     summary="An endpoint's delivery log, newest first: attempts, answers, latency",
+    description=(
+        "The endpoint's 100 newest deliveries; each with its 20 most recent attempts in `attempt_log` "
+        "(oldest first). Attempts are kept for 30 days."
+    ),
 )
 async def event_webhook_deliveries(
     endpoint_id: UUID,
@@ -117,23 +175,24 @@ async def event_webhook_deliveries(
     manage_event_endpoints: NamedDependency[ManageEventEndpoints],
 ) -> Envelope[ListPage[DeliveryRead]]:
     found = await manage_event_endpoints.deliveries(principal, endpoint_id)
-    items = [
-        DeliveryRead(
-            id=d.id,
-            event_type=d.event_type,
-            state=d.state.value,
-            attempts=d.attempts,
-            last_status_code=d.last_status_code,
-            last_error=d.last_error,
-            last_latency_ms=d.last_latency_ms,
-            next_attempt_at=d.next_attempt_at,
-            delivered_at=d.delivered_at,
-            created_at=d.created_at,
-            payload=d.payload,
-        )
-        for d in found.deliveries
-    ]
-    return ok(whole_list(items))
+    return ok(whole_list([_delivery(d, found.attempts.get(d.id, [])) for d in found.deliveries]))
+
+
+@get(
+    "/api/v1/event-webhooks/{endpoint_id:uuid}/deliveries/{delivery_id:uuid}",
+    tags=["event_webhooks"],
+    guards=ADMIN,
+    summary="One delivery with every attempt: when, status or error, the start of the answer, latency",
+    description="Every attempt kept (30 days) in `attempt_log`, oldest first; 404 for another tenant's.",
+)
+async def event_webhook_delivery(
+    endpoint_id: UUID,
+    delivery_id: UUID,
+    principal: NamedDependency[Principal],
+    manage_event_endpoints: NamedDependency[ManageEventEndpoints],
+) -> Envelope[DeliveryRead]:
+    found = await manage_event_endpoints.delivery(principal, endpoint_id, delivery_id)
+    return ok(_delivery(found.delivery, found.attempts))
 
 
 @post(
