@@ -75,6 +75,7 @@ from pywhatsapp.application.installation.set_up_installation import SetUpInstall
 from pywhatsapp.application.integrations.deliver_events import DeliverEvents
 from pywhatsapp.application.integrations.manage_endpoints import ManageEventEndpoints
 from pywhatsapp.application.media.fetch_inbound_media import FetchInboundMedia
+from pywhatsapp.application.media.outbound_media import KeepUploadedMedia
 from pywhatsapp.application.media.read_message_media import ReadMessageMedia
 from pywhatsapp.application.messaging.send_message import SendMessage
 from pywhatsapp.application.messaging.upload_media import UploadMedia
@@ -194,7 +195,6 @@ class Container(containers.DeclarativeContainer):
     manage_flow_keys = providers.Factory(ManageFlowKeys, uow_factory, meta_flows, flow_crypto)
     answer_flow_request = providers.Factory(AnswerFlowRequest, uow_factory, flow_crypto)
     register_webhook = providers.Factory(RegisterWebhook, uow_factory, gateway)
-    upload_media = providers.Factory(UploadMedia, uow_factory, gateway)
     # Event webhook URLs may not point into the server's own network (SSRF), unless the operator allows it.
     event_destinations = providers.Singleton(
         PublicDestinations, settings.provided.EVENT_WEBHOOKS_ALLOW_PRIVATE
@@ -226,6 +226,10 @@ class Container(containers.DeclarativeContainer):
     )
     read_message_media = providers.Factory(
         ReadMessageMedia, uow_factory, media_storage, providers.Singleton(PillowThumbnails)
+    )
+    # Files uploaded for sending are kept in the same storage, so the agent's own messages show them too.
+    upload_media = providers.Factory(
+        UploadMedia, uow_factory, gateway, providers.Factory(KeepUploadedMedia, uow_factory, media_storage)
     )
 
     # Campaigns: managed through the API, sent by a CampaignSender in every worker (one driver per channel).

@@ -153,8 +153,7 @@ async def test_an_image_uploaded_from_the_composer_reaches_meta_and_shows_in_the
     await page.fill("#composer-body", "The blue one")
     await screenshot(page, "chat-composer-attachment")
     await page.click("#composer-send")
-    # The sent picture is labelled "image" with its caption: the app keeps no copy of a file it uploads
-    # to Meta (only Meta's media id), so the thread has no thumbnail of it to show.
+    # The sent picture shows with its caption (its kept copy, as a thumbnail: test_chat_outbound_media.py).
     sent = page.locator(".bubble.out.type-image")
     await expect(sent).to_contain_text("The blue one")
     await expect(sent).to_have_attribute("data-status", "read", timeout=15_000)

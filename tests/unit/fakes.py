@@ -63,6 +63,7 @@ from pywhatsapp.domain.identity.api_key import ApiKey
 from pywhatsapp.domain.identity.user import User
 from pywhatsapp.domain.integrations.event_webhook import DeliveryAttempt, EventDelivery
 from pywhatsapp.domain.media.inbound import InboundMedia, MediaReference, MediaState
+from pywhatsapp.domain.media.outbound import UploadedFile
 from pywhatsapp.domain.messaging.conversation import Conversation
 from pywhatsapp.domain.messaging.message import Direction, Message, MessageStatus, status_can_advance
 from pywhatsapp.domain.messaging.reaction import Reaction
@@ -518,12 +519,19 @@ class FakeInbox:
 
 
 class FakeMediaDownloads:
-    """`SqlMediaDownloads` in memory: one file per message; a given-up file is queued again."""
+    """`SqlMediaDownloads` in memory: one file per message; a given-up file is queued again; uploaded files
+    by media id."""
 
-    def __init__(self, records: FakeTenantRecords[InboundMedia], inbox: FakeInbox) -> None:
+    def __init__(
+        self,
+        records: FakeTenantRecords[InboundMedia],
+        inbox: FakeInbox,
+        uploads: FakeTenantRecords[UploadedFile],
+    ) -> None:
         self._records = records
         self._messages = inbox._messages
         self._inbox = inbox
+        self._uploads = uploads
 
     async def request(self, message_id: UUID, channel_id: UUID, reference: MediaReference) -> bool:
         tenant_id = self._inbox._stamping_tenant()
@@ -564,6 +572,38 @@ class FakeMediaDownloads:
         message.media_state = media.state.value
         message.media_error = None if media.state is MediaState.STORED else media.last_error
         return copy.deepcopy(message)
+
+    async def keep_upload(self, upload: UploadedFile) -> None:
+        stored = self._uploads._find(lambda u: u.media_id == upload.media_id)
+        if stored is not None:
+            await self._uploads.update(replace(upload, id=stored.id, created_at=stored.created_at))
+        else:
+            await self._uploads.add(upload)
+
+    async def find_upload(self, media_id: str) -> UploadedFile | None:
+        return copy.deepcopy(self._uploads._find(lambda u: u.media_id == media_id))
+
+    async def attach_upload(
+        self, message_id: UUID, channel_id: UUID | None, upload: UploadedFile, filename: str | None
+    ) -> None:
+        tenant_id = self._inbox._stamping_tenant()
+        media = InboundMedia(
+            tenant_id=tenant_id,
+            message_id=message_id,
+            channel_id=channel_id,
+            media_id=upload.media_id,
+            kind=upload.kind,
+            declared_mime_type=upload.mime_type,
+            declared_sha256=upload.sha256,
+            filename=filename,
+            state=MediaState.STORED,
+            mime_type=upload.mime_type,
+            size=upload.size,
+            sha256=upload.sha256,
+            storage_path=upload.storage_path,
+            stored_at=upload.created_at,
+        )
+        self._records._put(media)
 
 
 class FakeGroupRegistry:
@@ -835,7 +875,11 @@ class FakeUnitOfWork:
         self.event_endpoints = records("event_endpoints")
         self.event_deliveries = FakeEventDeliveries(records("event_deliveries"))
         self.inbox = FakeInbox(working, tid, all_tenants=every)
-        self.media_downloads = FakeMediaDownloads(records("media_files"), self.inbox)
+        self.media_downloads = FakeMediaDownloads(
+            records("media_files"),
+            self.inbox,
+            FakeTenantRecords(working.records.setdefault("uploaded_media", {}), tid, all_tenants=every),
+        )
         self.template_registry = FakeTemplates(records("templates"))
         self.template_send_stats = FakeTemplateSendStats(self.messages)
         self.group_registry = FakeGroupRegistry(

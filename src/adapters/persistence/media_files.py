@@ -1,5 +1,6 @@
-"""Inbound media in SQL: queued in the webhook's transaction, claimed across tenants by the media workers
-with FOR UPDATE SKIP LOCKED and a lease, settled in the file's tenant."""
+"""Media in SQL. Inbound files: queued in the webhook's transaction, claimed across tenants by the media
+workers with FOR UPDATE SKIP LOCKED and a lease, settled in the file's tenant. Files uploaded for sending:
+kept by media id, and recorded as the stored file of each outgoing message sent with that id."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pywhatsapp.adapters.persistence.mapping import column_values, to_entity
 from pywhatsapp.adapters.persistence.models import ChannelRow, MediaFileRow, MessageRow
+from pywhatsapp.adapters.persistence.models.media import UploadedMediaRow
 from pywhatsapp.adapters.persistence.scoping import TRUSTED_WRITE, open_scope, stamped_rows
 from pywhatsapp.application.media.ports import ClaimedMedia
 from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.media.inbound import InboundMedia, MediaReference, MediaState
+from pywhatsapp.domain.media.outbound import UploadedFile
 from pywhatsapp.domain.messaging.message import Message
 
 SETTLED_FIELDS = (
@@ -28,6 +31,8 @@ SETTLED_FIELDS = (
     "storage_path",
     "stored_at",
 )
+SERVER_SET = ("tenant_id", "next_attempt_at", "created_at", "updated_at")
+KEPT_UPLOAD_FIELDS = ("channel_id", "kind", "mime_type", "size", "sha256", "storage_path", "filename")
 
 
 class SqlMediaDownloads:
@@ -46,7 +51,7 @@ class SqlMediaDownloads:
             filename=reference.filename,
         )
         values = column_values(media, MediaFileRow)
-        for server_set in ("tenant_id", "next_attempt_at", "created_at", "updated_at"):
+        for server_set in SERVER_SET:
             values.pop(server_set, None)
         (row,) = stamped_rows(self._session.sync_session, [values])
         statement = insert(MediaFileRow).values(row)
@@ -98,6 +103,52 @@ class SqlMediaDownloads:
             )
         ).first()
         return None if row is None else to_entity(row, Message)
+
+    async def keep_upload(self, upload: UploadedFile) -> None:
+        values = column_values(upload, UploadedMediaRow)
+        for server_set in SERVER_SET:
+            values.pop(server_set, None)
+        (row,) = stamped_rows(self._session.sync_session, [values])
+        statement = insert(UploadedMediaRow).values(row)
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[UploadedMediaRow.tenant_id, UploadedMediaRow.media_id],
+                set_={name: getattr(statement.excluded, name) for name in KEPT_UPLOAD_FIELDS}
+                | {"updated_at": sa.func.now()},
+            ),
+            execution_options={TRUSTED_WRITE: True},
+        )
+
+    async def find_upload(self, media_id: str) -> UploadedFile | None:
+        row = await self._session.scalar(
+            sa.select(UploadedMediaRow).where(UploadedMediaRow.media_id == media_id)
+        )
+        return None if row is None else to_entity(row, UploadedFile)
+
+    async def attach_upload(
+        self, message_id: UUID, channel_id: UUID | None, upload: UploadedFile, filename: str | None
+    ) -> None:
+        media = InboundMedia(
+            tenant_id=UUID(int=0),  # replaced by the session's tenant
+            message_id=message_id,
+            channel_id=channel_id,
+            media_id=upload.media_id,
+            kind=upload.kind,
+            declared_mime_type=upload.mime_type,
+            declared_sha256=upload.sha256,
+            filename=filename,
+            state=MediaState.STORED,
+            mime_type=upload.mime_type,
+            size=upload.size,
+            sha256=upload.sha256,
+            storage_path=upload.storage_path,
+            stored_at=upload.created_at,
+        )
+        values = column_values(media, MediaFileRow)
+        for server_set in SERVER_SET:
+            values.pop(server_set, None)
+        (row,) = stamped_rows(self._session.sync_session, [values])
+        await self._session.execute(insert(MediaFileRow).values(row), execution_options={TRUSTED_WRITE: True})
 
 
 class SqlMediaClaims:

@@ -1,4 +1,5 @@
-"""What inbound media needs: its queue in the tenant's unit of work, Meta's media download, a file store."""
+"""What media needs: the tenant's files in its unit of work (inbound downloads, files uploaded for sending),
+Meta's media download, a file store."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from uuid import UUID
 
 from pywhatsapp.domain.channels.channel import Channel
 from pywhatsapp.domain.media.inbound import InboundMedia, MediaReference
+from pywhatsapp.domain.media.outbound import UploadedFile
 from pywhatsapp.domain.messaging.message import Message
 
 
 class MediaDownloads(Protocol):
-    """The tenant's inbound files (`uow.media_downloads`), written in the unit of work's transaction."""
+    """The tenant's media files (`uow.media_downloads`), written in the unit of work's transaction: inbound
+    files and their download queue, files uploaded for sending and the outgoing messages that carry them."""
 
     async def request(self, message_id: UUID, channel_id: UUID, reference: MediaReference) -> bool:
         """Queue the message's file; a file already queued or stored is left alone, one that was given up
@@ -24,6 +27,21 @@ class MediaDownloads(Protocol):
 
     async def record(self, media: InboundMedia) -> Message | None:
         """Store the outcome of an attempt (state, facts, error) on the file and on its message."""
+        ...
+
+    async def keep_upload(self, upload: UploadedFile) -> None:
+        """Record a file uploaded for sending (already in the storage); the same media id replaces it."""
+        ...
+
+    async def find_upload(self, media_id: str) -> UploadedFile | None:
+        """The tenant's uploaded file with Meta's media id (one indexed lookup)."""
+        ...
+
+    async def attach_upload(
+        self, message_id: UUID, channel_id: UUID | None, upload: UploadedFile, filename: str | None
+    ) -> None:
+        """Record the uploaded file as the stored file of an outgoing message (added in this transaction,
+        with `media_state` "stored"), as a downloaded inbound file is recorded on its message."""
         ...
 
 

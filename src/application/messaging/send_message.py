@@ -11,6 +11,11 @@ from uuid import UUID
 from pywhatsapp.application.common.metrics import NO_METRICS, Metrics
 from pywhatsapp.application.common.unit_of_work import UnitOfWorkFactory
 from pywhatsapp.application.groups.manage_groups import stored_group
+from pywhatsapp.application.media.outbound_media import (
+    record_sent_media,
+    uploaded_file_for,
+    with_stored_media,
+)
 from pywhatsapp.application.messaging.channels import sending_channel
 from pywhatsapp.application.messaging.gateway import GatewayUnreachable, OutgoingMessage, WhatsAppGateway
 from pywhatsapp.application.templates.check_send import check_template_send
@@ -103,6 +108,7 @@ class SendMessage:
                 contact.last_inbound_at, utc_now()
             ):
                 raise WindowClosed()
+            upload = await uploaded_file_for(uow, request.type, request.payload)
             message = Message(
                 tenant_id=principal.tenant_id,
                 direction=Direction.OUTGOING,
@@ -116,7 +122,8 @@ class SendMessage:
                 context_wamid=request.context_wamid,
                 sent_by_user_id=None if principal.api_key_id else principal.user_id,
             )
-            await uow.inbox.add_message(message)
+            await uow.inbox.add_message(with_stored_media(message, upload))
+            await record_sent_media(uow, message, upload, request.payload)
             conversation = await uow.inbox.touch_conversation(contact, message)
             message = replace(message, conversation_id=conversation.id)
             await uow.commit()  # stored before Meta is called: a crash now leaves a pending row, not a ghost
@@ -144,6 +151,7 @@ class SendMessage:
             if channel_id is None and group.channel_id and await uow.channels.get(group.channel_id):
                 channel_id = group.channel_id  # else (removed) the tenant's sending channel takes over
             channel = await sending_channel(uow, channel_id)
+            upload = await uploaded_file_for(uow, request.type, request.payload)
             message = Message(
                 tenant_id=principal.tenant_id,
                 direction=Direction.OUTGOING,
@@ -157,7 +165,8 @@ class SendMessage:
                 context_wamid=request.context_wamid,
                 sent_by_user_id=None if principal.api_key_id else principal.user_id,
             )
-            await uow.inbox.add_message(message)
+            await uow.inbox.add_message(with_stored_media(message, upload))
+            await record_sent_media(uow, message, upload, request.payload)
             await uow.commit()
         outgoing = OutgoingMessage(
             to=meta_id,

@@ -1,4 +1,5 @@
-"""Upload a file to Meta for sending (type and size checked first), returning the media id to send with."""
+"""Upload a file to Meta for sending (type and size checked first), returning the media id to send with; the
+file is kept in the media storage too, so the messages sent with it show it (see media/outbound_media.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from pywhatsapp.application.common.unit_of_work import UnitOfWorkFactory
+from pywhatsapp.application.media.outbound_media import KeepUploadedMedia
 from pywhatsapp.application.messaging.channels import sending_channel
 from pywhatsapp.application.messaging.gateway import WhatsAppGateway
 from pywhatsapp.domain.identity.principal import Principal
@@ -21,9 +23,12 @@ class UploadedMedia:
 
 
 class UploadMedia:
-    def __init__(self, uow_factory: UnitOfWorkFactory, gateway: WhatsAppGateway) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, gateway: WhatsAppGateway, keep: KeepUploadedMedia | None = None
+    ) -> None:
         self._uow_factory = uow_factory
         self._gateway = gateway
+        self._keep = keep
 
     async def execute(
         self,
@@ -40,4 +45,14 @@ class UploadMedia:
         async with self._uow_factory(principal.tenant_id) as uow:
             channel = await sending_channel(uow, channel_id)
         media_id = await self._gateway.upload_media(channel, data, mime_type.split(";")[0].strip(), filename)
+        if self._keep is not None:
+            await self._keep.keep(
+                principal.tenant_id,
+                channel_id=channel.id,
+                media_id=media_id,
+                kind=kind,
+                mime_type=mime_type,
+                filename=filename,
+                data=data,
+            )
         return UploadedMedia(id=media_id, kind=kind, mime_type=mime_type, size=len(data))

@@ -1,4 +1,4 @@
-"""Inbound media files: the download queue and, once stored, where each file is."""
+"""Media files: the inbound download queue and, once stored, where each file is; files kept for sending."""
 
 from __future__ import annotations
 
@@ -39,3 +39,23 @@ class MediaFileRow(TenantScoped):
     sha256: Mapped[str | None] = mapped_column(sa.String(64))
     storage_path: Mapped[str | None] = mapped_column(sa.String(300))
     stored_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class UploadedMediaRow(TenantScoped):
+    """Files uploaded for sending, kept under their media id until a message sent with that id records
+    them as its stored file (a `media_files` row of its own)."""
+
+    __tablename__ = "uploaded_media"
+    __table_args__ = (
+        # The send path finds a file by the media id it is sent with.
+        sa.UniqueConstraint("tenant_id", "media_id"),
+    )
+
+    media_id: Mapped[str] = mapped_column(sa.String(200))
+    channel_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("channels.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    mime_type: Mapped[str] = mapped_column(sa.String(500))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    storage_path: Mapped[str] = mapped_column(sa.String(300))
+    filename: Mapped[str | None] = mapped_column(sa.String(500))

@@ -62,7 +62,7 @@ class Card:
 class Media:
     kind: str
     url: str | None
-    """Where the browser gets the file (inbound files once stored), else None."""
+    """Where the browser gets the file (a stored file, in or out; else the link it was sent by), or None."""
     thumbnail_url: str | None
     filename: str | None
     state: str | None
@@ -340,7 +340,9 @@ def conversation_row(summary: ConversationSummary) -> ConversationRow:
 
 
 def _media(message: Message, obj: dict[str, Any]) -> Media:
-    stored = message.direction is Direction.INCOMING and message.media_state == "stored"
+    # Inbound files once downloaded, and files the business uploaded and sent by media id; media sent by
+    # link is shown as its link.
+    stored = message.media_state == "stored"
     base = f"/api/v1/messages/{message.id}/media"
     note = None
     if message.direction is Direction.INCOMING and not stored:

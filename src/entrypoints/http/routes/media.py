@@ -1,5 +1,6 @@
-"""`GET /api/v1/messages/{id}/media`: an inbound message's stored file, whole, by byte range, or as a
-thumbnail; 404 (saying the download state) until it is stored."""
+"""`GET /api/v1/messages/{id}/media`: a message's stored file (an inbound file once downloaded, or a file the
+business uploaded and sent by its media id), whole, by byte range, or as a thumbnail; 404 (saying the download
+state) until it is stored, and for media sent by link."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def _disposition(content: MediaContent) -> str:
 @get(
     "/api/v1/messages/{message_id:uuid}/media",
     tags=["messages"],
-    summary="An inbound message's stored file (Range requests answer 206; ?thumbnail=1 for images)",
+    summary="A message's stored file, inbound or sent (Range requests answer 206; ?thumbnail=1 for images)",
     media_type="application/octet-stream",
     responses={
         206: ResponseSpec(
