@@ -136,7 +136,8 @@ class MessageRead(msgspec.Struct):
     group_id: UUID | None = None
     """The group (of /api/v1/groups) a group message was written in or sent to."""
     media_state: str | None = None
-    """Inbound media: pending, stored (GET /api/v1/messages/{id}/media), refused or failed."""
+    """The message's file: pending, stored (GET /api/v1/messages/{id}/media), refused or failed (inbound);
+    stored when an outgoing message sent a file uploaded here."""
     media_error: str | None = None
 
 
