@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from pywhatsapp.adapters.persistence.scoping import open_scope
 from pywhatsapp.domain.channels.channel import Channel
 
 CACHE_SECONDS = 30.0
+logger = logging.getLogger(__name__)
 
 
 class SqlChannelDirectory:
@@ -33,7 +35,9 @@ class SqlChannelDirectory:
         return await self._lookup("phone", phone_number_id, ChannelRow.phone_number_id == phone_number_id)
 
     async def by_waba_id(self, waba_id: str) -> Channel | None:
-        return await self._lookup("waba", waba_id, ChannelRow.waba_id == waba_id)
+        """None when channels of more than one tenant name this WABA: a webhook about the WABA (a template's
+        review) cannot be told to be one tenant's, and any tenant could name another's WABA on its channel."""
+        return await self._lookup("waba", waba_id, ChannelRow.waba_id == waba_id, one_tenant=True)
 
     async def verify_tokens(self) -> set[str]:
         async with self._session_factory() as session:
@@ -41,14 +45,20 @@ class SqlChannelDirectory:
             rows = await session.scalars(sa.select(ChannelRow).where(ChannelRow.is_active.is_(True)))
             return {row.verify_token for row in rows if row.verify_token}
 
-    async def _lookup(self, kind: str, key: str, condition: sa.ColumnElement[bool]) -> Channel | None:
+    async def _lookup(
+        self, kind: str, key: str, condition: sa.ColumnElement[bool], *, one_tenant: bool = False
+    ) -> Channel | None:
         cached = self._cache.get((kind, key))
         now = time.monotonic()
         if cached is not None and now - cached[0] < self._cache_seconds:
             return cached[1]
         async with self._session_factory() as session:
             open_scope(session.sync_session, None, all_tenants=True)
-            row = (await session.scalars(sa.select(ChannelRow).where(condition).limit(1))).first()
-            channel = None if row is None else to_entity(row, Channel)
+            query = sa.select(ChannelRow).where(condition).order_by(ChannelRow.created_at, ChannelRow.id)
+            rows = (await session.scalars(query if one_tenant else query.limit(1))).all()
+            if one_tenant and len({row.tenant_id for row in rows}) > 1:
+                logger.warning("channels of several tenants name %s %s: its webhooks go to none", kind, key)
+                rows = []
+            channel = to_entity(rows[0], Channel) if rows else None
         self._cache[(kind, key)] = (now, channel)
         return channel

@@ -89,7 +89,9 @@ class ChannelDirectory(Protocol):
         """The channel with this phone number id; `fresh` skips any cache."""
         ...
 
-    async def by_waba_id(self, waba_id: str) -> Channel | None: ...
+    async def by_waba_id(self, waba_id: str) -> Channel | None:
+        """The channel with this WABA id; None when channels of more than one tenant have it."""
+        ...
 
     async def verify_tokens(self) -> set[str]:
         """Every channel's verify token, for Meta's subscription challenge."""
