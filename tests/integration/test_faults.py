@@ -6,10 +6,11 @@
 - The app's process killed (SIGKILL) in the middle of a CSV import: the job keeps exactly the rows of its
   committed batches (its `processed` position and report say which), a new app process resumes it once the
   dead one's lease ran out, and at the end every row is stored once: none lost, none doubled.
+- Meta slow to answer during a campaign (the simulator holds some sends' answers for 1.5 s): every recipient
+  is sent exactly once, counted at the simulator, with one attempt each (a slow answer is not a lost one).
 
-The other faults of the list are tested where their feature is: the simulator's latency, 5xx, throttling
-and dropped replies during a campaign in `test_campaigns.py`, a worker killed mid-campaign in
-`test_campaign_workers.py`.
+The other faults of the list are tested where their feature is: the simulator's 5xx, throttling and dropped
+replies during a campaign in `test_campaigns.py`, a worker killed mid-campaign in `test_campaign_workers.py`.
 """
 
 from __future__ import annotations
@@ -34,14 +35,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from pywhatsapp.adapters.persistence import migrations
 from pywhatsapp.adapters.persistence.database import async_url, create_session_factory
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from pywhatsapp.adapters.whatsapp.simulator import SimulatorSettings
 from tests.integration.conftest import add_tenant_with_user, make_settings, token_for
 from tests.integration.test_contact_import import MAPPING, big_csv, poll_until_finished, start_import
+from tests.support import campaigns
 from tests.support.live_server import LiveServer
 from tests.support.meta_samples import sign
 from tests.support.postgres import create_database
 from tests.support.private_postgres import PrivatePostgres
 from tests.support.processes import RunningProcess, command_env, free_port
 from tests.support.realtime import text_webhook
+from tests.support.simulator import SimulatorServer
 
 pytestmark = pytest.mark.postgres
 
@@ -307,3 +311,56 @@ async def test_the_app_killed_mid_import_keeps_its_committed_rows_and_a_new_proc
         assert len(stored) == rows - len(expected_report)
     finally:
         await engine.dispose()
+
+
+# --- Meta slow to answer during a campaign ------------------------------------------------------------------
+
+
+@pytest.fixture
+def slow_meta(database_url: str) -> Iterator[tuple[SimulatorServer, LiveServer]]:
+    """The simulator as Meta, and an app that sends campaigns (inside `serve`) through it."""
+    with SimulatorServer(SimulatorSettings(app_secret=campaigns.APP_SECRET, auto_read=True)) as simulator:
+        settings = make_settings(database_url, GRAPH_API_URL=simulator.url, CAMPAIGN_SENDER_IN_SERVE="true")
+        with LiveServer(settings) as app:
+            simulator.control(
+                "POST", "config", json={"webhook_url": f"{app.url}/webhooks"}
+            ).raise_for_status()
+            yield simulator, app
+            simulator.settle(timeout=60)  # no status webhook may outlive the app
+
+
+async def test_meta_slow_to_answer_during_a_campaign_still_sends_every_recipient_exactly_once(
+    slow_meta: tuple[SimulatorServer, LiveServer], uow_factory: SqlAlchemyUnitOfWorkFactory
+) -> None:
+    simulator, app = slow_meta
+    member = await add_tenant_with_user(uow_factory, f"slow-{uuid4().hex[:6]}")
+    recipients, slow, seconds = campaigns.numbers(40), 6, 1.5
+    async with httpx.AsyncClient(base_url=app.url, timeout=60) as client:
+        token = await token_for(client, member.username)
+        shop = await campaigns.open_shop(client, simulator, app.url, token, member.tenant_id, rate=1000)
+        shop.fault(kind="latency", seconds=seconds, count=slow)  # the next 6 sends: answered after 1.5 s
+        started = time.monotonic()
+        campaign = await shop.create(
+            name="Slow Meta",
+            template_name="spring_sale",
+            language="en_US",
+            recipients={"phone_numbers": recipients},
+            start=True,
+        )
+        await shop.wait_status(campaign["id"], "completed")
+        took = time.monotonic() - started
+
+        # Every fault was taken: the campaign did meet the slow answers, and waited them out.
+        assert simulator.control("GET", "faults").json()["pending"] == []
+        assert took >= seconds
+        # Counted at "Meta": each recipient exactly once.
+        per_number = shop.sends_per_number()
+        assert set(per_number) == set(recipients) and set(per_number.values()) == {1}, per_number
+        # A slow answer is not a lost one: one attempt per recipient, none failed, every one read.
+        listed = await client.get(
+            f"/api/v1/campaigns/{campaign['id']}/recipients", params={"limit": 100}, headers=shop.auth
+        )
+        assert listed.status_code == 200, listed.text
+        assert [r["attempts"] for r in listed.json()["data"]["items"]] == [1] * len(recipients)
+        done = await shop.wait_counts(campaign["id"], read=len(recipients))
+        assert done["counts"]["failed"] == 0 and done["counts"]["total"] == len(recipients)
