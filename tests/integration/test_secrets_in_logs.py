@@ -1,11 +1,13 @@
 """No secret reaches the logs: a realistic run of `pywhatsapp setup` and `pywhatsapp serve` at DEBUG level,
 then every line of the log file and of the processes' stdout and stderr is searched for every secret,
-token and password the run used.
+token and password the run used: also the session cookie and CSRF token of a sign-in on the /login form,
+and a flow private key (PEM, encrypted) with its passphrase, uploaded and refused with a wrong passphrase.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -14,6 +16,8 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pywhatsapp.adapters.whatsapp.simulator import SimulatorSettings
 from tests.integration.test_event_webhooks import Receiver
@@ -40,6 +44,11 @@ def _eventually(condition: Callable[[], bool], timeout: float = 15) -> bool:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def pem_lines(pem: str) -> list[str]:
+    """A PEM's base64 lines: each holds key material (the first and last lines are the least random)."""
+    return [line for line in pem.splitlines() if line and not line.startswith("-----")]
 
 
 async def test_a_full_run_at_debug_level_logs_no_secret(empty_database: str, tmp_path: Path) -> None:
@@ -110,6 +119,7 @@ async def test_a_full_run_at_debug_level_logs_no_secret(empty_database: str, tmp
         "new password": new_password,
         **issued,
     }
+    assert len(everything) > 25, sorted(everything)
     leaks = [
         f"{name} in {where}"
         for name, value in everything.items()
@@ -155,6 +165,9 @@ async def _realistic_session(
 
         channels = (await client.get("/api/v1/channels", headers=bearer(token))).json()["data"]["items"]
         (default_channel,) = [c["id"] for c in channels if c["phone_number_id"] == PHONE_NUMBER_ID]
+
+        issued = await _sign_in_on_the_form(client, used["ADMIN_PASSWORD"])
+        issued |= await _upload_a_flow_key(client, token)
 
         key = await client.post(
             "/api/v1/api-keys", headers=bearer(token), json={"name": "ci", "role": "admin"}
@@ -205,8 +218,61 @@ async def _realistic_session(
         )
         assert changed.status_code == 200, changed.text
         return {
+            **issued,
             "access token": token,
             "new access token": changed.json()["data"]["access_token"],
             "API key": api_key,
             "event webhook secret": hook_secret,
         }
+
+
+async def _sign_in_on_the_form(client: httpx.AsyncClient, password: str) -> dict[str, str]:
+    """Sign in on /login as a browser does (the form's CSRF token, then the session cookie), and use the
+    session on a page and the API; returns the token and the cookies."""
+    async with httpx.AsyncClient(base_url=str(client.base_url), timeout=30) as browser:
+        form = await browser.get("/login")
+        assert form.status_code == 200, form.text
+        found = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
+        assert found, "the login form carries a CSRF token"
+        csrf_token = found.group(1)
+        signed_in = await browser.post(
+            "/login",
+            data={"username": "admin", "password": password, "next": "/chat", "_csrf_token": csrf_token},
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        session = browser.cookies.get("pywhatsapp_session")
+        assert session, browser.cookies
+        assert (await browser.get("/chat")).status_code == 200
+        assert (await browser.get("/api/v1/contacts")).status_code == 200
+        cookies = {f"cookie {name}": value for name, value in browser.cookies.items()}
+    return {"CSRF token of the login form": csrf_token, "session cookie": session, **cookies}
+
+
+async def _upload_a_flow_key(client: httpx.AsyncClient, token: str) -> dict[str, str]:
+    """Upload a flow private key (PEM, encrypted with a passphrase): once with a wrong passphrase (refused),
+    then right; returns the passphrases and the key's lines, encrypted and in the clear."""
+    passphrase, wrong = secret("flowkeypassphrase"), secret("wrongflowkeypassphrase")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    encrypted = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase.encode()),
+    ).decode()
+    clear = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    refused = await client.put(
+        "/api/v1/flows/keys", headers=bearer(token), json={"private_key_pem": encrypted, "passphrase": wrong}
+    )
+    assert refused.status_code == 422, refused.text
+    uploaded = await client.put(
+        "/api/v1/flows/keys",
+        headers=bearer(token),
+        json={"private_key_pem": encrypted, "passphrase": passphrase},
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    lines = {f"flow private key, line {n}": line for n, line in enumerate(pem_lines(encrypted)[1:-1])}
+    lines |= {
+        f"flow private key in the clear, line {n}": line for n, line in enumerate(pem_lines(clear)[1:-1])
+    }
+    return {"flow key passphrase": passphrase, "wrong flow key passphrase": wrong, **lines}
