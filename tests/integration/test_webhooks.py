@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from pywhatsapp.adapters.persistence.database import async_url
 from pywhatsapp.adapters.persistence.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from pywhatsapp.domain.messaging.message import Direction, Message, MessageStatus
+from pywhatsapp.entrypoints.http.routes.webhooks import WEBHOOK_MAX_BODY_BYTES
 from tests.integration.conftest import Member, add_tenant_with_user, make_settings, token_for
 from tests.support.live_server import LiveServer
 from tests.support.meta_samples import (
@@ -49,7 +50,6 @@ pytestmark = pytest.mark.postgres
 SIGNATURE = "X-Hub-Signature-256"
 APP_SECRET = "meta-app-secret-for-tests-0123456789"
 ENV_VERIFY_TOKEN = "verify-token-from-the-environment"
-MAX_BODY_BYTES = 2 * 1024 * 1024
 TEMPLATE_FIELDS = frozenset(
     {
         "message_template_status_update",
@@ -976,8 +976,8 @@ async def test_an_oversized_body_is_refused_and_nothing_is_stored(
     tenant = await tenant_with_channel(client, uow_factory, "huge")
     body = text_body(tenant, f"wamid.{uuid4().hex}", "4478000000", "x" * 64)
     raw = raw_json(body)
-    padded = raw[:-1] + b" " * (MAX_BODY_BYTES + 1 - len(raw)) + b"}"
-    assert len(padded) == MAX_BODY_BYTES + 1 and json.loads(padded) == body
+    padded = raw[:-1] + b" " * (WEBHOOK_MAX_BODY_BYTES + 1 - len(raw)) + b"}"
+    assert len(padded) == WEBHOOK_MAX_BODY_BYTES + 1 and json.loads(padded) == body
     response = await post_webhook(client, padded, tenant.app_secret)
     assert_error(response, 413)
     assert await db.count("webhook_logs") == 0
