@@ -6,6 +6,7 @@ flow completion show live with their items and answers."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,11 @@ def sent_to(shop: Shop, wa_id: str) -> list[dict[str, Any]]:
 
 
 def customer_sends(shop: Shop, wa_id: str, message: dict[str, Any]) -> str:
-    """The customer sends any Meta message object (an order, a flow's completion...) through the simulator."""
+    """The customer sends any Meta message object (an order, a flow's completion...) through the simulator.
+
+    Meta stamps messages in whole seconds: a reply in the same second as the agent's last send would sort
+    before it (a known limit, in the README), so the customer answers in the next second, as people do."""
+    time.sleep(1.0 - time.time() % 1.0 + 0.01)
     answer = shop.sim.control("POST", f"customers/{wa_id}/messages", json={**message, "name": "Grace"})
     assert answer.status_code == 200, answer.text
     delivery = answer.json()

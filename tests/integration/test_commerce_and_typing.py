@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -18,6 +17,7 @@ from pywhatsapp.adapters.whatsapp.simulator import SimulatorSettings
 from tests.integration.conftest import PASSWORD, ChannelOwner
 from tests.support.api_errors import assert_error
 from tests.support.live_server import LiveServer
+from tests.support.meta_samples import SAMPLES_DIR
 from tests.support.simulator import SimulatorServer, customer_number
 
 pytestmark = pytest.mark.postgres
@@ -26,7 +26,7 @@ APP_SECRET = "commerce-simulator-secret-0123456789"
 PHONE_NUMBER_ID = "1122334455667"
 OTHER_PHONE_NUMBER_ID = "4455667788990"
 WABA_ID = "1234567890987654321"
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "meta-webhooks"
+SAMPLES = SAMPLES_DIR  # copied into tests/fixtures: no test depends on where the repo sits
 CATALOG = "354160437058781"
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -20,6 +19,7 @@ from pywhatsapp.adapters.whatsapp.simulator.webhooks import sign
 from tests.integration.conftest import ChannelOwner
 from tests.support.api_errors import assert_error
 from tests.support.live_server import LiveServer
+from tests.support.meta_samples import SAMPLES_DIR
 from tests.support.simulator import SimulatorServer, customer_number
 
 pytestmark = pytest.mark.postgres
@@ -28,7 +28,7 @@ APP_SECRET = "groups-simulator-secret-0123456789"
 PHONE_NUMBER_ID = "1122334455667"
 OTHER_PHONE_NUMBER_ID = "2233445566778"
 WABA_ID = "1234567890987654321"
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "meta-webhooks"
+SAMPLES = SAMPLES_DIR  # copied into tests/fixtures: no test depends on where the repo sits
 
 
 @pytest.fixture(scope="module")
