@@ -107,7 +107,7 @@ def flow_message(
     """The `interactive` object of a flow message, checked as Meta would check it (InvalidInput if not)."""
     parameters: dict[str, Any] = {"flow_id": meta_flow_id, "flow_cta": cta, "flow_token": token}
     if screen:
-        parameters["flow_action_payload"] = {"screen": screen, "data": data or {}}
+        parameters["flow_action_payload"] = {"screen": screen, **({"data": data} if data else {})}
     interactive: dict[str, Any] = {
         "type": "flow",
         "body": {"text": body},

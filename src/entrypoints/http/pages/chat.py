@@ -32,7 +32,7 @@ from pywhatsapp.application.templates.manage_templates import ManageTemplates
 from pywhatsapp.application.templates.ports import TemplateFilter
 from pywhatsapp.domain.errors import DomainError, InvalidInput, NotFound
 from pywhatsapp.domain.flows.flow import PUBLISHED, Flow
-from pywhatsapp.domain.flows.rules import MAX_CTA, new_flow_token
+from pywhatsapp.domain.flows.rules import MAX_CTA, flow_message, flow_token_for
 from pywhatsapp.domain.identity.principal import Principal
 from pywhatsapp.domain.messaging.interactive import MAX_BODY, MAX_HEADER, MAX_PRODUCTS, MAX_SECTION_TITLE
 from pywhatsapp.domain.messaging.media import MAX_MEDIA_BYTES
@@ -296,12 +296,14 @@ async def _flow_interactive(
     data = json_object(_text(form, "flow_data", MAX_FLOW_DATA), "The first screen's data")
     if data and not screen:
         raise InvalidInput("Name the first screen the data is for")
-    # `<flow id>.<random>`: the data endpoint finds the flow's routes by the token (answer_flow_request).
-    token = _text(form, "flow_token", 200) or f"{flow.id}.{new_flow_token()}"
-    parameters: dict[str, Any] = {"flow_id": flow.meta_flow_id, "flow_cta": cta, "flow_token": token}
-    if screen:
-        parameters["flow_action_payload"] = {"screen": screen, **({"data": data} if data else {})}
-    return {"type": "flow", "body": {"text": body}, "action": {"name": "flow", "parameters": parameters}}
+    return flow_message(
+        meta_flow_id=flow.meta_flow_id,
+        body=body,
+        cta=cta,
+        token=_text(form, "flow_token", 200) or flow_token_for(flow.id),
+        screen=screen,
+        data=data,
+    )
 
 
 def _product_ids(raw: str) -> list[str]:
